@@ -1,0 +1,20 @@
+// Two projects: `unit` (pure logic, no broker) and `integration` (real RabbitMQ on 127.0.0.1:5672).
+// ts-jest only transpiles (isolatedModules); `tsc -b` in `pnpm test` does the type checking.
+const shared = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  moduleNameMapper: { '^@taskq/(core|worker)$': '<rootDir>/packages/$1/src' },
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{packages,apps}/*/test/integration/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};

@@ -1,0 +1,146 @@
+/**
+ * taskq's error hierarchy. Every error a user can cause or observe is a {@link TaskqError} with a
+ * stable `code`, a message that says what went wrong, where, and how to fix it, and an optional
+ * `cause`. Code that handles errors should switch on `code`, not on message text.
+ */
+export class TaskqError extends Error {
+  /** Stable machine-readable identifier, e.g. `CONFIG_INVALID`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found while validating configuration: where it is and what is wrong. */
+export interface ConfigProblem {
+  /** The file the problem is in, or a label such as `createApp options` for in-code config. */
+  file: string;
+  /** Dotted key path inside the file, e.g. `deadLetter.exchange`; empty for the whole file. */
+  key: string;
+  /** What was found and what was expected, in plain words. */
+  message: string;
+}
+
+/** Configuration (routing files, app options) is invalid. Lists every problem at once. */
+export class ConfigError extends TaskqError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', formatProblems(problems), options);
+    this.problems = problems;
+  }
+}
+
+function formatProblems(problems: readonly ConfigProblem[]): string {
+  const lines = problems.map((p) => `  - ${p.file}${p.key ? ` (${p.key})` : ''}: ${p.message}`);
+  const noun = problems.length === 1 ? 'problem' : 'problems';
+  return `Invalid taskq configuration, ${problems.length} ${noun}:\n${lines.join('\n')}`;
+}
+
+/** A task name that no handler is registered for. */
+export class NotRegisteredError extends TaskqError {
+  constructor(readonly taskName: string, known: readonly string[]) {
+    super(
+      'TASK_NOT_REGISTERED',
+      `No task named '${taskName}' is registered in this app` +
+        (known.length ? ` (registered: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : '') +
+        `. Define it with app.task('${taskName}', handler) in the module the worker loads.`,
+    );
+  }
+}
+
+/** A value could not be encoded or a payload could not be decoded. */
+export class SerializationError extends TaskqError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SERIALIZATION_FAILED', message, options);
+  }
+}
+
+/** A message's content type is not in the accept list (or is pickle, which is never accepted). */
+export class ContentTypeRejectedError extends TaskqError {
+  constructor(readonly contentType: string, accepted: readonly string[]) {
+    super(
+      'CONTENT_TYPE_REJECTED',
+      `Refusing message with content type '${contentType}': accepted are ${accepted.join(', ')}. ` +
+        `Send with one of these serializers, or add yours to the worker's accept list.`,
+    );
+  }
+}
+
+/** A message does not follow Celery protocol v2 (missing headers, malformed body, …). */
+export class ProtocolError extends TaskqError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PROTOCOL_INVALID', message, options);
+  }
+}
+
+/** The broker cannot be reached, refused the login, or the connection was lost. */
+export class BrokerError extends TaskqError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The broker did not route a published message to any queue (it would have been dropped). */
+export class UnroutableError extends TaskqError {
+  constructor(exchange: string, routingKey: string) {
+    super(
+      'MESSAGE_UNROUTABLE',
+      `The broker could not route the message: exchange '${exchange || '(default)'}' with routing key ` +
+        `'${routingKey}' reaches no queue. Declare the queue (routing file or 'queue' option) or fix the binding.`,
+    );
+  }
+}
+
+/** The broker refused (nacked) a published message. */
+export class PublishRejectedError extends TaskqError {
+  constructor(exchange: string, routingKey: string) {
+    super(
+      'PUBLISH_NACKED',
+      `The broker refused the message for exchange '${exchange || '(default)'}', routing key '${routingKey}' ` +
+        `(basic.nack): it was not stored. Check the broker's logs (disk or memory alarm, queue length limit).`,
+    );
+  }
+}
+
+/** Waiting for a result took longer than the caller allowed. */
+export class ResultTimeoutError extends TaskqError {
+  constructor(readonly taskId: string, readonly timeoutMs: number) {
+    super(
+      'RESULT_TIMEOUT',
+      `No result for task ${taskId} within ${timeoutMs} ms. Is a worker consuming its queue? ` +
+        `Raise the timeout with get({ timeout }) if the task is slow.`,
+    );
+  }
+}
+
+/**
+ * The task ran and failed on the worker (or was revoked). Carries what the worker reported; the
+ * remote exception type is a plain string and is never instantiated.
+ */
+export class TaskFailedError extends TaskqError {
+  constructor(
+    readonly taskId: string,
+    /** The remote exception's type name, e.g. `TypeError` or Python's `ValueError`. */
+    readonly excType: string,
+    /** The remote exception's module (Python) or `js` for taskq workers. */
+    readonly excModule: string | undefined,
+    message: string,
+    /** The remote stack trace or Python traceback, as text. */
+    readonly remoteStack: string | undefined,
+    /** The final state: FAILURE or REVOKED. */
+    readonly state: string = 'FAILURE',
+  ) {
+    super(state === 'REVOKED' ? 'TASK_REVOKED' : 'TASK_FAILED', `${excType}: ${message}`);
+  }
+}
+
+/** Something was used after `close()`. */
+export class ClosedError extends TaskqError {
+  constructor(what: string) {
+    super('CLOSED', `${what} is closed; create a new one instead of reusing it after close().`);
+  }
+}
