@@ -1,0 +1,27 @@
+/**
+ * Routing: per-queue config files → validated {@link RoutingConfig} → {@link Router}, which says
+ * where each task message goes. Only the loader touches the file system.
+ */
+export {
+  DEFAULT_ROUTING_DEFAULTS,
+  EXCHANGE_TYPES,
+  type ExchangeType,
+  type ExchangeDeclaration,
+  type QueueDeclaration,
+  type QueueRoute,
+  type RoutingDefaults,
+  type RoutingConfig,
+} from './route-config';
+export { loadRoutingConfig, loadRoutingConfigSync } from './load-routing-config';
+export {
+  validateRoutingConfig,
+  checkRoutingConfig,
+  type RawRoutingDocument,
+  type RoutingConfigCheck,
+} from './validate-routing-config';
+export { validateRoutingDefaults } from './validate-routing-defaults';
+export { emptyRoutingConfig } from './empty-routing-config';
+export { parseRoutingFile } from './parse-routing-file';
+export { Router, type ResolvedRoute, type ExplicitRoute } from './router';
+export { compileTaskPattern, type TaskPattern } from './glob';
+export { topicMatches } from './topic-match';
