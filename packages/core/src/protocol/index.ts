@@ -1,0 +1,5 @@
+export * from './task-message';
+export { buildTaskMessage } from './build-task-message';
+export { parseTaskMessage } from './parse-task-message';
+export { shortRepr } from './short-repr';
+export * from './result-meta';

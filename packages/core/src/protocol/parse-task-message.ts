@@ -1,0 +1,92 @@
+import { ProtocolError } from '../errors';
+import type { AcceptList } from '../serialization';
+import { EMPTY_EMBED, type IncomingProperties, type TaskEmbed, type TaskRequest } from './task-message';
+
+/**
+ * Decode a delivered task message. The content type is checked against `accept` before a single
+ * byte is decoded; anything that is not protocol v2 is refused with a {@link ProtocolError}
+ * saying what was missing or malformed.
+ */
+export function parseTaskMessage(content: Buffer, properties: IncomingProperties, accept: AcceptList): TaskRequest {
+  const headers = properties.headers ?? {};
+  const name = headers['task'];
+  if (typeof name !== 'string' || name === '') {
+    throw new ProtocolError(
+      isObject(headers) && 'task' in headers
+        ? `Message header 'task' must be a non-empty string, found ${describe(name)}.`
+        : 'Message has no \'task\' header: not a Celery protocol v2 task message (protocol v1 and foreign messages are not run).',
+    );
+  }
+  const id = headers['id'] ?? properties.correlationId;
+  if (typeof id !== 'string' || id === '') {
+    throw new ProtocolError(`Task message for '${name}' has no 'id' header (found ${describe(id)}).`);
+  }
+
+  const serializer = accept.check(properties.contentType);
+  const body = serializer.decode(content);
+  if (!Array.isArray(body) || body.length < 2) {
+    throw new ProtocolError(`Task ${name}[${id}]: body must be [args, kwargs, embed], found ${describe(body)}.`);
+  }
+  const [args, kwargs, embed] = body as [unknown, unknown, unknown];
+  if (!Array.isArray(args)) throw new ProtocolError(`Task ${name}[${id}]: args must be a list, found ${describe(args)}.`);
+  if (!isObject(kwargs)) throw new ProtocolError(`Task ${name}[${id}]: kwargs must be a mapping, found ${describe(kwargs)}.`);
+
+  const request: TaskRequest = {
+    id,
+    name,
+    args,
+    kwargs: kwargs as Record<string, unknown>,
+    embed: isObject(embed) ? (embed as unknown as TaskEmbed) : EMPTY_EMBED,
+    retries: typeof headers['retries'] === 'number' ? headers['retries'] : 0,
+    ignoreResult: headers['ignore_result'] === true,
+    timeLimit: parseTimeLimit(headers['timelimit']),
+    contentType: serializer.contentType,
+    headers,
+  };
+  const eta = parseDate(headers['eta'], 'eta', name, id);
+  if (eta) request.eta = eta;
+  const expires = parseDate(headers['expires'], 'expires', name, id);
+  if (expires) request.expires = expires;
+  assignString(request, 'rootId', headers['root_id']);
+  assignString(request, 'parentId', headers['parent_id']);
+  assignString(request, 'groupId', headers['group']);
+  assignString(request, 'replyTo', properties.replyTo);
+  assignString(request, 'correlationId', properties.correlationId);
+  assignString(request, 'lang', headers['lang']);
+  assignString(request, 'origin', headers['origin']);
+  if (typeof properties.priority === 'number') request.priority = properties.priority;
+  return request;
+}
+
+function parseDate(value: unknown, header: string, name: string, id: string): Date | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (value instanceof Date) return value;
+  if (typeof value === 'string') {
+    // Celery sends naive ISO timestamps in UTC when `enable_utc` is on (the default).
+    const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(value);
+    const date = new Date(hasZone ? value : `${value}Z`);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new ProtocolError(`Task ${name}[${id}]: header '${header}' must be an ISO 8601 time, found ${describe(value)}.`);
+}
+
+function parseTimeLimit(value: unknown): [number | null, number | null] {
+  if (!Array.isArray(value)) return [null, null];
+  const limit = (v: unknown): number | null => (typeof v === 'number' && v > 0 ? v : null);
+  return [limit(value[0]), limit(value[1])];
+}
+
+function assignString<K extends keyof TaskRequest>(target: TaskRequest, key: K, value: unknown): void {
+  if (typeof value === 'string' && value !== '') (target as unknown as Record<string, unknown>)[key] = value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'string') return `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'`;
+  return typeof value;
+}
