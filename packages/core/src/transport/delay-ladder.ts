@@ -1,0 +1,84 @@
+/**
+ * Broker-side delays without plugins: a ladder of queues whose per-queue TTLs are powers of two
+ * seconds. Each queue dead-letters into the next lower level; the message's routing key spells
+ * its delay in binary, one word per level, so at every level it either waits there (bit 1) or
+ * passes straight on (bit 0). After level 0 the delivery exchange routes it to its target queue
+ * by the words after the bits. Delays survive broker restarts (durable queues, persistent
+ * messages) and never sit unacked in a worker, so RabbitMQ's consumer_timeout cannot trip.
+ *
+ * This module is pure: names, routing keys and bindings. `delayed-delivery.ts` declares them.
+ */
+
+/** Number of levels: the longest delay is 2^28 − 1 s ≈ 8.5 years (as Celery's native delayed delivery). */
+export const DELAY_LEVELS = 28;
+
+/** The longest delay the ladder can hold, in whole seconds. */
+export const MAX_DELAY_SECONDS = 2 ** DELAY_LEVELS - 1;
+
+/** The exchange that routes a message out of the ladder to its target queue. */
+export const DELIVERY_EXCHANGE = 'taskq.delay.deliver';
+
+/** Exchange and queue name of one level (they share it). */
+export function levelName(level: number): string {
+  return `taskq.delay.L${level}`;
+}
+
+/** The exchange a delayed message is published to: the top of the ladder. */
+export const LADDER_ENTRY_EXCHANGE = levelName(DELAY_LEVELS - 1);
+
+/** A level's queue: how long it holds messages and where they go next. */
+export interface LadderLevel {
+  name: string;
+  ttlMs: number;
+  /** Dead-letter exchange: the next lower level, or the delivery exchange after level 0. */
+  next: string;
+  /** Binding key that catches messages whose bit for this level is 1. */
+  waitKey: string;
+  /** Binding key (exchange to exchange) that passes messages whose bit is 0 to `next`. */
+  passKey: string;
+}
+
+/** The whole ladder, top level first (the declaration order that keeps every target present). */
+export function ladderLevels(): LadderLevel[] {
+  const levels: LadderLevel[] = [];
+  for (let level = DELAY_LEVELS - 1; level >= 0; level--) {
+    const prefix = '*.'.repeat(DELAY_LEVELS - 1 - level);
+    levels.push({
+      name: levelName(level),
+      ttlMs: 2 ** level * 1000,
+      next: level === 0 ? DELIVERY_EXCHANGE : levelName(level - 1),
+      waitKey: `${prefix}1.#`,
+      passKey: `${prefix}0.#`,
+    });
+  }
+  return levels;
+}
+
+/**
+ * The routing key for a message that should wait `delaySeconds` (whole, 1 … MAX) and then land in
+ * `queue`: the delay's bits, most significant first, then the queue name.
+ */
+export function delayRoutingKey(delaySeconds: number, queue: string): string {
+  if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_DELAY_SECONDS) {
+    throw new RangeError(`delay must be a whole number of seconds from 0 to ${MAX_DELAY_SECONDS}, got ${delaySeconds}`);
+  }
+  return `${delaySeconds.toString(2).padStart(DELAY_LEVELS, '0').split('').join('.')}.${queue}`;
+}
+
+/** The binding from the delivery exchange to a target queue: any bits, then exactly its name. */
+export function deliveryBindingKey(queue: string): string {
+  return `${'*.'.repeat(DELAY_LEVELS)}${queue}`;
+}
+
+/**
+ * Split a wait into what the ladder holds (whole seconds, rounded down) and the remainder a worker
+ * waits in process (under a second). Delays beyond the ladder's reach are an error.
+ */
+export function splitDelay(delayMs: number): { ladderSeconds: number; remainderMs: number } {
+  if (!(delayMs > 0)) return { ladderSeconds: 0, remainderMs: 0 };
+  const ladderSeconds = Math.floor(delayMs / 1000);
+  if (ladderSeconds > MAX_DELAY_SECONDS) {
+    throw new RangeError(`a delay of ${Math.round(delayMs / 1000)} s exceeds the longest supported delay of ${MAX_DELAY_SECONDS} s (about 8.5 years)`);
+  }
+  return { ladderSeconds, remainderMs: delayMs - ladderSeconds * 1000 };
+}
