@@ -1,0 +1,196 @@
+import { DEFAULT_ACCEPT, type AppOptions, type AppOverrides } from './app-options';
+import { TaskqError } from './errors';
+import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './logger';
+import { Producer } from './producer';
+import { RpcResultBackend, type AsyncResult } from './results';
+import {
+  emptyRoutingConfig, loadRoutingConfigSync, Router, validateRoutingDefaults, type RoutingConfig,
+} from './routing';
+import type { SendOptions } from './send-options';
+import { createSerializerRegistry, type AcceptList, type SerializerRegistry } from './serialization';
+import { Task, type TaskHandler, type TaskOptions } from './task';
+import { TaskRegistry } from './task-registry';
+import {
+  ConfirmPublisher, DEFAULT_BROKER_URL, DelayedDelivery, LazyConnection, maskBrokerUrl, Topology, validateBrokerUrl,
+} from './transport';
+
+/**
+ * A taskq application: the registry of tasks, the routing table, the serializers and the
+ * producer side of the broker connection. Create one per service with {@link createApp} and
+ * export it, so `taskq worker --app <module>` can load it.
+ */
+export class TaskqApp {
+  /** Marks app objects for the CLI's module loader (instanceof fails across package copies). */
+  readonly isTaskqApp = true;
+  /** Registered tasks by name. */
+  readonly tasks = new TaskRegistry();
+  /** Serializers by name and content type; register your own here. */
+  readonly serializers: SerializerRegistry;
+  private brokerUrlValue: string;
+  private configPath: string | undefined;
+  private routerValue: Router;
+  private loggerValue: Logger;
+  private readonly acceptNames: readonly string[];
+  private readonly defaultsOverride: AppOptions['defaults'];
+  private producerParts: ProducerState | undefined;
+  private closed = false;
+
+  constructor(options: AppOptions = {}) {
+    const level = resolveLogLevel(options.logLevel);
+    this.loggerValue = options.logger ?? createConsoleLogger(level);
+    this.serializers = createSerializerRegistry();
+    for (const serializer of options.serializers ?? []) this.serializers.register(serializer);
+    this.acceptNames = options.accept ?? DEFAULT_ACCEPT;
+    this.serializers.acceptList(this.acceptNames); // fail fast on unknown or forbidden names
+    this.brokerUrlValue = options.brokerUrl ?? process.env['TASKQ_BROKER_URL'] ?? DEFAULT_BROKER_URL;
+    validateBrokerUrl(this.brokerUrlValue);
+    this.configPath = options.config ?? (process.env['TASKQ_CONFIG'] || undefined);
+    this.defaultsOverride = options.defaults;
+    this.routerValue = new Router(this.loadConfig());
+  }
+
+  /** The broker URL with its password masked, for logs. */
+  get brokerUrlMasked(): string {
+    return maskBrokerUrl(this.brokerUrlValue);
+  }
+
+  /** The broker URL (contains the password: never log it; use {@link brokerUrlMasked}). */
+  get brokerUrl(): string {
+    return this.brokerUrlValue;
+  }
+
+  /** Where the routing config was loaded from, if anywhere. */
+  get configSource(): string | undefined {
+    return this.configPath;
+  }
+
+  get router(): Router {
+    return this.routerValue;
+  }
+
+  get logger(): Logger {
+    return this.loggerValue;
+  }
+
+  /** The content types this app's workers accept. */
+  acceptList(): AcceptList {
+    return this.serializers.acceptList(this.acceptNames);
+  }
+
+  /**
+   * Change the broker, routing config or logger after the app was created (the CLI's --broker and
+   * --config). Only before the app connected.
+   */
+  configure(overrides: AppOverrides): this {
+    if (this.producerParts?.connection.isOpen) {
+      throw new TaskqError('APP_CONNECTED', 'configure() must be called before the app sends its first task.');
+    }
+    if (overrides.brokerUrl !== undefined) {
+      validateBrokerUrl(overrides.brokerUrl);
+      this.brokerUrlValue = overrides.brokerUrl;
+    }
+    if (overrides.logger) this.loggerValue = overrides.logger;
+    if (overrides.config !== undefined) {
+      this.configPath = overrides.config;
+      this.routerValue = new Router(this.loadConfig());
+    }
+    this.producerParts = undefined;
+    return this;
+  }
+
+  /**
+   * Register a task. The handler receives the positional arguments callers pass; its argument
+   * and result types flow to `apply_async`, `delay` and `get()`.
+   */
+  task<A extends unknown[], R>(name: string, handler: TaskHandler<A, R>, options: TaskOptions = {}): Task<A, R> {
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new TaskqError('INVALID_TASK', `app.task() needs a non-empty task name as its first argument, found ${JSON.stringify(name)}.`);
+    }
+    if (typeof handler !== 'function') {
+      throw new TaskqError('INVALID_TASK', `app.task('${name}', handler): the handler must be a function, found ${typeof handler}.`);
+    }
+    const task = new Task<A, R>(name, handler, this, options);
+    this.tasks.add(task);
+    return task;
+  }
+
+  /**
+   * Send a task by name — one defined elsewhere (another service, or Python Celery). Resolves
+   * when the broker has confirmed the message.
+   */
+  sendTask<R = unknown>(name: string, args: readonly unknown[] = [], options: SendOptions = {}): Promise<AsyncResult<R>> {
+    if (this.closed) return Promise.reject(new TaskqError('CLOSED', 'The app is closed; sendTask() after close() is not possible.'));
+    return this.producer().producer.send<R>(name, args, options);
+  }
+
+  /** Open a separate broker connection for a role such as `worker` (used by @taskq/worker). */
+  openConnection(role: string): LazyConnection {
+    return new LazyConnection(this.brokerUrlValue, `taskq ${role}`, this.loggerValue);
+  }
+
+  /** Build a {@link Topology} over `connection` that knows this app's routing config. */
+  createTopology(connection: LazyConnection): Topology {
+    return new Topology(() => connection.get(), this.loggerValue, (exchange) => this.router.queuesBoundTo(exchange));
+  }
+
+  /** The producer's delayed-delivery ladder and publisher, shared with workers that re-delay tasks. */
+  producer(): ProducerState {
+    if (!this.producerParts) this.producerParts = createProducerState(this);
+    return this.producerParts;
+  }
+
+  /** Wait for outstanding confirms, then close the producer's channels and connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const parts = this.producerParts;
+    if (!parts) return;
+    await parts.publisher.close();
+    await parts.results.close();
+    await parts.topology.close();
+    await parts.connection.close();
+  }
+
+  private loadConfig(): RoutingConfig {
+    const base = this.configPath ? loadRoutingConfigSync(this.configPath) : emptyRoutingConfig();
+    if (!this.defaultsOverride) return base;
+    const defaults = validateRoutingDefaults({ ...base.defaults, ...this.defaultsOverride }, 'createApp({ defaults })');
+    return { ...base, defaults };
+  }
+}
+
+/** The producer side's broker objects, created on first send. */
+export interface ProducerState {
+  connection: LazyConnection;
+  topology: Topology;
+  publisher: ConfirmPublisher;
+  delays: DelayedDelivery;
+  results: RpcResultBackend;
+  producer: Producer;
+}
+
+function createProducerState(app: TaskqApp): ProducerState {
+  const connection = app.openConnection('producer');
+  const get = () => connection.get();
+  const topology = app.createTopology(connection);
+  const publisher = new ConfirmPublisher(get);
+  const delays = new DelayedDelivery(get);
+  const results = new RpcResultBackend(get, app.serializers, app.logger);
+  const producer = new Producer({ router: app.router, serializers: app.serializers, topology, publisher, delays, results });
+  return { connection, topology, publisher, delays, results, producer };
+}
+
+function resolveLogLevel(option: LogLevel | undefined): LogLevel {
+  const fromEnv = process.env['TASKQ_LOG_LEVEL'];
+  if (option) return option;
+  if (fromEnv && isLogLevel(fromEnv)) return fromEnv;
+  return 'info';
+}
+
+/**
+ * Create a taskq app. With no options it talks to `TASKQ_BROKER_URL` (default
+ * `amqp://guest:guest@127.0.0.1:5672`) and loads routing files from `TASKQ_CONFIG` when set.
+ */
+export function createApp(options: AppOptions = {}): TaskqApp {
+  return new TaskqApp(options);
+}

@@ -1,0 +1,21 @@
+/**
+ * @taskq/core — define tasks, route them, send them to RabbitMQ and read their results.
+ * Celery protocol v2 on the wire.
+ */
+export { createApp, TaskqApp, type ProducerState } from './app';
+export { DEFAULT_ACCEPT, type AppOptions, type AppOverrides } from './app-options';
+export { Task, type TaskHandler, type TaskOptions } from './task';
+export { TaskRegistry } from './task-registry';
+export { currentTask, runInTaskContext, type TaskContext } from './task-context';
+export { SEND_OPTION_KEYS, type SendOptions } from './send-options';
+export { Producer } from './producer';
+export * from './errors';
+export { createConsoleLogger, isLogLevel, silentLogger, type Logger, type LogLevel } from './logger';
+export { AsyncResult, type GetOptions } from './results';
+export * from './protocol';
+export * from './routing';
+export * from './serialization';
+export {
+  ConfirmPublisher, DelayedDelivery, LazyConnection, Topology, connectBroker, maskBrokerUrl, maskSecrets, splitDelay,
+  toAssertQueueOptions, toPublishOptions, DEFAULT_BROKER_URL,
+} from './transport';

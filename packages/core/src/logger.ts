@@ -1,0 +1,46 @@
+/** Log levels in increasing severity; `silent` turns logging off. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/** The logging surface taskq uses. Pass your own (pino, winston, console) through the app options. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** True when `value` names a log level. */
+export function isLogLevel(value: string): value is LogLevel {
+  return Object.prototype.hasOwnProperty.call(LEVEL_RANK, value);
+}
+
+/**
+ * A plain line logger: `2026-11-23T18:00:00.000Z INFO  message` to stderr. Errors print their
+ * stack (the message alone when the error is a user mistake flagged `TaskqError`).
+ */
+export function createConsoleLogger(level: LogLevel = 'info', write: (line: string) => void = defaultWrite): Logger {
+  const threshold = LEVEL_RANK[level];
+  const emit = (lvl: LogLevel, message: string): void => {
+    if (LEVEL_RANK[lvl] >= threshold) write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${message}`);
+  };
+  return {
+    debug: (m) => emit('debug', m),
+    info: (m) => emit('info', m),
+    warn: (m) => emit('warn', m),
+    error: (m, err) => emit('error', err === undefined ? m : `${m}\n${describeError(err)}`),
+  };
+}
+
+function defaultWrite(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/** A logger that discards everything. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

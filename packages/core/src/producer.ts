@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { TaskqError } from './errors';
+import { buildTaskMessage, type EncodedMessage } from './protocol';
+import { AsyncResult, type RpcResultBackend } from './results';
+import type { ResolvedRoute, Router } from './routing';
+import { SEND_OPTION_KEYS, type SendOptions } from './send-options';
+import type { SerializerRegistry } from './serialization';
+import {
+  ConfirmPublisher, DelayedDelivery, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Topology,
+} from './transport';
+
+/** What the producer needs from its app. */
+export interface ProducerParts {
+  router: Router;
+  serializers: SerializerRegistry;
+  topology: Topology;
+  publisher: ConfirmPublisher;
+  delays: DelayedDelivery;
+  results: RpcResultBackend | undefined;
+}
+
+/**
+ * Turns `sendTask` calls into confirmed broker messages: validate options, route, encode
+ * (Celery protocol v2), make sure the queue exists, publish (directly or into the delay ladder)
+ * and resolve once the broker confirmed.
+ */
+export class Producer {
+  constructor(private readonly parts: ProducerParts) {}
+
+  async send<R>(name: string, args: readonly unknown[], options: SendOptions = {}): Promise<AsyncResult<R>> {
+    checkSendArguments(name, args, options);
+    const { router, serializers, results } = this.parts;
+    const defaults = router.config.defaults;
+    const route = router.resolve(name, options);
+    const serializer = serializers.get(options.serializer ?? defaults.serializer);
+    const id = options.taskId ?? randomUUID();
+    const ignoreResult = options.ignoreResult ?? defaults.ignoreResult;
+    const now = Date.now();
+    const eta = readEta(options, now);
+    const priority = options.priority ?? defaults.priority;
+
+    const backend = ignoreResult ? undefined : results;
+    if (backend && !backend.isStarted) await backend.start();
+
+    const message = buildTaskMessage(
+      {
+        id,
+        name,
+        args,
+        kwargs: options.kwargs ?? {},
+        ...(eta ? { eta } : {}),
+        ...(options.expires !== undefined ? { expires: readExpires(options.expires, now) } : {}),
+        ignoreResult,
+        ...(backend ? { replyTo: backend.replyQueue } : {}),
+        ...(priority !== undefined ? { priority } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+      },
+      serializer,
+    );
+
+    const result = new AsyncResult<R>(id, name, backend);
+    backend?.track(id, result);
+    try {
+      await this.publish(route, message, eta ? eta.getTime() - now : 0);
+    } catch (err) {
+      backend?.untrack(id);
+      throw err;
+    }
+    return result;
+  }
+
+  /** Publish an already-encoded message on `route`, through the delay ladder when `delayMs` > 0. */
+  async publish(route: ResolvedRoute, message: EncodedMessage, delayMs = 0): Promise<void> {
+    const { topology, publisher, delays } = this.parts;
+    if (route.queue && !topology.isQueueReady(route.queue.name)) await topology.ensureQueue(route.queue);
+    else if (!route.queue && route.exchangeDeclaration) await topology.ensureExchange(route.exchangeDeclaration);
+
+    const { ladderSeconds } = splitDelay(delayMs);
+    if (ladderSeconds > 0) {
+      if (!route.queue) {
+        throw new TaskqError(
+          'DELAY_NEEDS_QUEUE',
+          `A delayed task (countdown/eta) needs a target queue, but exchange '${route.exchange}' with routing key ` +
+            `'${route.routingKey}' matches no configured queue. Pass { queue } or declare the queue in a routing file.`,
+        );
+      }
+      if (!delays.isTargetReady(route.queue.name)) await delays.ensureTarget(route.queue.name);
+      await publisher.publish(LADDER_ENTRY_EXCHANGE, delayRoutingKey(ladderSeconds, route.queue.name), message.content, toPublishOptions(message));
+      return;
+    }
+    await publisher.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+  }
+}
+
+function checkSendArguments(name: string, args: readonly unknown[], options: SendOptions): void {
+  if (typeof name !== 'string' || name === '') {
+    throw new TaskqError('INVALID_OPTION', `Task name must be a non-empty string, found ${JSON.stringify(name)}.`);
+  }
+  if (!Array.isArray(args)) {
+    throw new TaskqError('INVALID_OPTION', `Arguments for task '${name}' must be an array (e.g. apply_async([2, 3])), found ${typeof args}.`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new TaskqError('INVALID_OPTION', `Send options for task '${name}' must be an object, found ${options === null ? 'null' : typeof options}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!SEND_OPTION_KEYS.has(key)) {
+      throw new TaskqError(
+        'INVALID_OPTION',
+        `Unknown send option '${key}' for task '${name}'. Known options: ${[...SEND_OPTION_KEYS].join(', ')}.`,
+      );
+    }
+  }
+  const { priority, countdown } = options;
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0 && priority <= 255)) {
+    throw new TaskqError('INVALID_OPTION', `priority for task '${name}' must be an integer from 0 to 255, found ${String(priority)}.`);
+  }
+  if (countdown !== undefined && !(typeof countdown === 'number' && Number.isFinite(countdown) && countdown >= 0)) {
+    throw new TaskqError('INVALID_OPTION', `countdown for task '${name}' must be a number of seconds ≥ 0, found ${String(countdown)}.`);
+  }
+  if (countdown !== undefined && options.eta !== undefined) {
+    throw new TaskqError('INVALID_OPTION', `Task '${name}': pass either countdown or eta, not both.`);
+  }
+  if (options.kwargs !== undefined && (options.kwargs === null || typeof options.kwargs !== 'object' || Array.isArray(options.kwargs))) {
+    throw new TaskqError('INVALID_OPTION', `kwargs for task '${name}' must be a plain object of named arguments.`);
+  }
+}
+
+function readEta(options: SendOptions, now: number): Date | undefined {
+  if (options.countdown !== undefined) return options.countdown > 0 ? new Date(now + options.countdown * 1000) : undefined;
+  if (options.eta === undefined) return undefined;
+  const eta = options.eta instanceof Date ? options.eta : new Date(options.eta);
+  if (Number.isNaN(eta.getTime())) {
+    throw new TaskqError('INVALID_OPTION', `eta must be a Date or an ISO 8601 string, found ${JSON.stringify(options.eta)}.`);
+  }
+  return eta;
+}
+
+function readExpires(expires: Date | string | number, now: number): Date {
+  if (typeof expires === 'number') {
+    if (!(Number.isFinite(expires) && expires >= 0)) {
+      throw new TaskqError('INVALID_OPTION', `expires as a number means seconds from now and must be ≥ 0, found ${expires}.`);
+    }
+    return new Date(now + expires * 1000);
+  }
+  const date = expires instanceof Date ? expires : new Date(expires);
+  if (Number.isNaN(date.getTime())) {
+    throw new TaskqError('INVALID_OPTION', `expires must be a Date, an ISO 8601 string or seconds from now, found ${JSON.stringify(expires)}.`);
+  }
+  return date;
+}

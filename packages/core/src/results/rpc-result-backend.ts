@@ -1,0 +1,124 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { ClosedError } from '../errors';
+import type { Logger } from '../logger';
+import { parseResultMeta, READY_STATES, type ResultMeta } from '../protocol';
+import type { SerializerRegistry } from '../serialization';
+import { replyQueueOptions } from '../transport';
+import type { ResultSource } from './async-result';
+
+/** How long an idle reply queue survives without its client (Celery's result_expires: 1 day). */
+const REPLY_QUEUE_EXPIRES_MS = 24 * 60 * 60 * 1000;
+
+interface Pending {
+  meta?: ResultMeta;
+  waiters?: Array<{ resolve(meta: ResultMeta): void; reject(err: unknown): void }>;
+}
+
+/**
+ * Celery's `rpc://` result backend, client side: one reply queue per client (named like Celery's
+ * oid), results arrive as messages whose correlation id is the task id. Results are kept only
+ * for tasks this client sent; an entry is dropped once its result was read, or when its
+ * AsyncResult is garbage-collected, so unread results cannot accumulate without bound.
+ */
+export class RpcResultBackend implements ResultSource {
+  /** The reply queue's name, used as `reply_to` on every task this client sends. */
+  readonly replyQueue = randomUUID();
+  private readonly pending = new Map<string, Pending>();
+  private readonly forget = new FinalizationRegistry<string>((taskId) => this.pending.delete(taskId));
+  private started: Promise<Channel> | undefined;
+  private consuming = false;
+  private closed = false;
+
+  constructor(
+    private readonly connection: () => Promise<ChannelModel>,
+    private readonly serializers: SerializerRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Make sure the reply queue exists and is consumed (idempotent; awaited before the first send). */
+  start(): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ClosedError('The result backend'));
+    if (!this.started) {
+      const starting = this.connection().then(async (connection) => {
+        const channel = await connection.createChannel();
+        channel.on('error', (err: Error) => this.logger.error(`Result channel closed: ${err.message}`));
+        await channel.assertQueue(this.replyQueue, replyQueueOptions(REPLY_QUEUE_EXPIRES_MS));
+        await channel.consume(this.replyQueue, (message) => message && this.onMessage(message), { noAck: true });
+        channel.on('close', () => {
+          this.consuming = false;
+          if (this.started === starting) this.started = undefined;
+        });
+        this.consuming = true;
+        return channel;
+      });
+      starting.catch(() => {
+        if (this.started === starting) this.started = undefined;
+      });
+      this.started = starting;
+    }
+    return this.started;
+  }
+
+  /** True once the reply queue is consumed (lets the send path skip an await). */
+  get isStarted(): boolean {
+    return this.consuming;
+  }
+
+  /** Expect a result for `taskId`; `owner` is the AsyncResult whose collection ends the wait. */
+  track(taskId: string, owner: object): void {
+    if (!this.pending.has(taskId)) this.pending.set(taskId, {});
+    this.forget.register(owner, taskId);
+  }
+
+  /** Stop expecting a result (the send failed). */
+  untrack(taskId: string): void {
+    this.pending.delete(taskId);
+  }
+
+  peek(taskId: string): ResultMeta | undefined {
+    return this.pending.get(taskId)?.meta;
+  }
+
+  waitFor(taskId: string): Promise<ResultMeta> {
+    const entry = this.pending.get(taskId);
+    if (!entry) {
+      return Promise.reject(new ClosedError(`Result tracking for task ${taskId}`));
+    }
+    if (entry.meta && READY_STATES.has(entry.meta.status)) return Promise.resolve(entry.meta);
+    return new Promise<ResultMeta>((resolve, reject) => {
+      (entry.waiters ??= []).push({ resolve, reject });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const channel = await this.started?.catch(() => undefined);
+    this.started = undefined;
+    for (const entry of this.pending.values()) {
+      for (const waiter of entry.waiters ?? []) waiter.reject(new ClosedError('The app'));
+    }
+    this.pending.clear();
+    await channel?.close().catch(() => undefined);
+  }
+
+  private onMessage(message: ConsumeMessage): void {
+    const taskId = message.properties.correlationId;
+    const entry = typeof taskId === 'string' ? this.pending.get(taskId) : undefined;
+    if (!entry) return; // a result for a task this client no longer waits for
+    let meta: ResultMeta;
+    try {
+      const serializer = this.serializers.byContentType(message.properties.contentType ?? 'application/json');
+      if (!serializer) throw new Error(`no serializer for content type '${message.properties.contentType}'`);
+      meta = parseResultMeta(serializer.decode(message.content));
+    } catch (err) {
+      this.logger.error(`Dropping an unreadable result for task ${taskId}: ${(err as Error).message}`);
+      return;
+    }
+    entry.meta = meta;
+    if (!READY_STATES.has(meta.status)) return;
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    for (const waiter of waiters ?? []) waiter.resolve(meta);
+  }
+}

@@ -1,0 +1,39 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TaskRequest } from './protocol';
+
+/** What a running task can know about its own delivery. */
+export interface TaskContext {
+  /** The task id. */
+  readonly id: string;
+  /** The registered task name. */
+  readonly name: string;
+  /** Keyword arguments sent with the task (Celery's kwargs; `{}` when none). */
+  readonly kwargs: Readonly<Record<string, unknown>>;
+  /** How many times this task was retried before this run. */
+  readonly retries: number;
+  /** True when the broker delivered this message before (a worker died or a channel closed mid-run). */
+  readonly redelivered: boolean;
+  /** The queue the message was consumed from. */
+  readonly queue: string;
+  /** The full decoded request: headers, eta, expires, reply_to, … */
+  readonly request: TaskRequest;
+}
+
+const storage = new AsyncLocalStorage<TaskContext>();
+
+/**
+ * The context of the task running in the current async call chain, for handlers that need
+ * their id, kwargs or delivery facts. Throws when called outside a task.
+ */
+export function currentTask(): TaskContext {
+  const context = storage.getStore();
+  if (!context) {
+    throw new Error('currentTask() was called outside a running task: call it from a task handler (or code it awaits).');
+  }
+  return context;
+}
+
+/** Run `fn` with `context` as the current task (used by the worker). */
+export function runInTaskContext<T>(context: TaskContext, fn: () => T): T {
+  return storage.run(context, fn);
+}

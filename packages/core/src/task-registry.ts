@@ -1,0 +1,37 @@
+import { NotRegisteredError, TaskqError } from './errors';
+import type { Task } from './task';
+
+/** The tasks an app knows, by name. A worker runs only tasks registered here. */
+export class TaskRegistry {
+  private readonly tasks = new Map<string, Task<any, any>>();
+
+  add(task: Task<any, any>): void {
+    if (this.tasks.has(task.name)) {
+      throw new TaskqError(
+        'TASK_DUPLICATE',
+        `A task named '${task.name}' is already registered. Task names must be unique within an app; rename one of them.`,
+      );
+    }
+    this.tasks.set(task.name, task);
+  }
+
+  /** The task named `name`, or undefined. */
+  find(name: string): Task<any, any> | undefined {
+    return this.tasks.get(name);
+  }
+
+  /** The task named `name`; throws {@link NotRegisteredError} listing the known names. */
+  get(name: string): Task<any, any> {
+    const task = this.tasks.get(name);
+    if (!task) throw new NotRegisteredError(name, this.names());
+    return task;
+  }
+
+  names(): string[] {
+    return [...this.tasks.keys()].sort();
+  }
+
+  get size(): number {
+    return this.tasks.size;
+  }
+}
