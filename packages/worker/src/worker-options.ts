@@ -1,0 +1,26 @@
+import { availableParallelism } from 'node:os';
+
+/** Options for {@link Worker}. */
+export interface WorkerOptions {
+  /** Queues to consume. @defaultValue the app's default queue */
+  queues?: string[];
+  /**
+   * Hard limit on tasks running at once; also the prefetch, so a high-priority message waits
+   * behind at most this many lower-priority ones. @defaultValue the number of CPUs (as Celery)
+   */
+  concurrency?: number;
+  /**
+   * How long `stop()` waits for running tasks before closing the channel (unfinished tasks are
+   * then redelivered by the broker). @defaultValue 30000 ms
+   */
+  drainTimeoutMs?: number;
+  /** Serializer used for result messages. @defaultValue 'json' (Celery's result_serializer) */
+  resultSerializer?: string;
+}
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** The default concurrency: one task per CPU, like Celery's prefork pool. */
+export function defaultConcurrency(): number {
+  return Math.max(1, availableParallelism());
+}
