@@ -1,0 +1,2 @@
+export { main, buildProgram } from './program';
+export { loadApp } from './load-app';

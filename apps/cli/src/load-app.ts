@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TaskqError, type TaskqApp } from '@taskq/core';
+
+const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
+/**
+ * Load the user's tasks module and return the app it exports (as `app` or as the default export).
+ * TypeScript modules load without a build step through tsx's loader.
+ */
+export async function loadApp(modulePath: string): Promise<TaskqApp> {
+  const file = resolveModule(modulePath);
+  if (TYPESCRIPT_EXTENSIONS.has(extname(file))) {
+    // tsx's CommonJS hook compiles .ts on require; registered only when needed (it costs ~50 ms).
+    const { register } = require('tsx/cjs/api') as typeof import('tsx/cjs/api');
+    register();
+  }
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = extname(file) === '.mjs' ? await import(pathToFileURL(file).href) : require(file);
+  } catch (err) {
+    if (err instanceof TaskqError) throw err; // e.g. invalid routing files, reported as they are
+    throw new TaskqError('APP_LOAD_FAILED', `Could not load the tasks module ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const app = pickApp(loaded);
+  if (!app) {
+    const names = Object.keys(loaded).join(', ') || 'nothing';
+    throw new TaskqError(
+      'APP_NOT_FOUND',
+      `The module ${file} does not export a taskq app (it exports: ${names}). ` +
+        `Add 'export const app = createApp()' (or a default export).`,
+    );
+  }
+  return app;
+}
+
+function resolveModule(modulePath: string): string {
+  const file = resolve(process.cwd(), modulePath);
+  if (existsSync(file)) return file;
+  for (const ext of ['.js', '.ts', '.cjs', '.mjs', '.mts', '.cts']) {
+    if (existsSync(file + ext)) return file + ext;
+  }
+  throw new TaskqError(
+    'APP_NOT_FOUND',
+    `Tasks module '${modulePath}' not found (looked for ${file} and ${file}.{js,ts,…}). Pass the path with --app, e.g. --app ./src/tasks.ts`,
+  );
+}
+
+function pickApp(loaded: Record<string, unknown>): TaskqApp | undefined {
+  const candidates = [loaded['app'], loaded['default'], (loaded['default'] as Record<string, unknown> | undefined)?.['app']];
+  return candidates.find(isApp) as TaskqApp | undefined;
+}
+
+function isApp(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { isTaskqApp?: unknown }).isTaskqApp === true;
+}

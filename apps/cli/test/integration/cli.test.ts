@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, silentLogger, type TaskqApp } from '@taskq/core';
+import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
+import { CliProcess, FIXTURES, runCli } from '../support/cli-process';
+
+const TASKS_TS = join(FIXTURES, 'tasks.ts');
+const NO_STACK = /^\s+at /m;
+
+describe('taskq CLI as a process', () => {
+  const broker = new BrokerFixture();
+  const processes: CliProcess[] = [];
+  const apps: TaskqApp[] = [];
+  const producer = (): TaskqApp => {
+    const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger });
+    apps.push(app);
+    return app;
+  };
+  const worker = (queue: string, extra: string[] = []): CliProcess => {
+    const cli = new CliProcess(['worker', '--app', TASKS_TS, '--queue', queue, '--broker', BROKER_URL, ...extra]);
+    processes.push(cli);
+    return cli;
+  };
+
+  afterEach(async () => {
+    for (const cli of processes.splice(0)) {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) {
+        cli.child.kill('SIGKILL');
+        await cli.exited;
+      }
+    }
+    for (const app of apps.splice(0)) await app.close();
+    await broker.cleanup();
+  });
+
+  it('runs tasks from a TypeScript module, prints a banner with the password masked, and stops on SIGTERM with exit 0', async () => {
+    const queue = broker.queue(uniqueName('cli'));
+    const cli = worker(queue, ['--concurrency', '3']);
+    await cli.waitFor('taskq worker ready');
+    expect(cli.stderr).toContain('broker:      amqp://guest:****@127.0.0.1:5672');
+    expect(cli.stderr).toContain(`queues:      ${queue} (max priority 10)`);
+    expect(cli.stderr).toContain('concurrency: 3 (prefetch 3)');
+    expect(cli.stderr).toMatch(/tasks \(2\): cli\.add, cli\.sleep/);
+    expect(cli.stderr).not.toContain('guest:guest');
+
+    const app = producer();
+    const result = await app.sendTask('cli.add', [20, 22], { queue });
+    await expect(result.get({ timeout: 15_000 })).resolves.toBe(42);
+    await cli.waitFor(`Task cli.add[${result.id}] succeeded`);
+
+    cli.child.kill('SIGTERM');
+    const { code } = await cli.exited;
+    expect(code).toBe(0);
+    expect(cli.stderr).toContain('Worker stopped.');
+  });
+
+  it('finishes the running task on SIGTERM before exiting 0', async () => {
+    const queue = broker.queue(uniqueName('drain'));
+    const cli = worker(queue, ['--concurrency', '1', '--loglevel', 'debug']);
+    await cli.waitFor('taskq worker ready');
+    const app = producer();
+    const result = await app.sendTask('cli.sleep', [800], { queue });
+    await cli.waitFor(`Task cli.sleep[${result.id}] received`);
+    cli.child.kill('SIGTERM');
+    await expect(result.get({ timeout: 15_000 })).resolves.toMatchObject({ redelivered: false });
+    expect((await cli.exited).code).toBe(0);
+    expect((await broker.counts(queue)).messageCount).toBe(0);
+  });
+
+  it('redelivers a task whose worker was killed with SIGKILL mid-run, flagged as a redelivery', async () => {
+    const queue = broker.queue(uniqueName('kill'));
+    const first = worker(queue, ['--concurrency', '1', '--loglevel', 'debug']);
+    await first.waitFor('taskq worker ready');
+    const app = producer();
+    const result = await app.sendTask('cli.sleep', [1500], { queue });
+    await first.waitFor(`Task cli.sleep[${result.id}] received`);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = worker(queue, ['--concurrency', '1']);
+    const value = (await result.get({ timeout: 20_000 })) as { pid: number; redelivered: boolean };
+    expect(value.pid).toBe(second.child.pid);
+    expect(value.redelivered).toBe(true);
+  });
+
+  it('reports every problem in invalid routing files at once, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskq-cli-config-'));
+    try {
+      writeFileSync(join(dir, 'high.yaml'), 'maxPriorty: 5\ntasks: [a]\n');
+      writeFileSync(join(dir, 'low.yaml'), 'maxPriority: 300\n');
+      const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--config', dir, '--broker', BROKER_URL]);
+      expect(code).toBe(1);
+      expect(stderr).toContain('Invalid taskq configuration, 2 problems');
+      expect(stderr).toContain(join(dir, 'high.yaml'));
+      expect(stderr).toContain("did you mean 'maxPriority'");
+      expect(stderr).toContain(join(dir, 'low.yaml'));
+      expect(stderr).not.toMatch(NO_STACK);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says the broker is unreachable in one line, with the password masked', async () => {
+    const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', 'amqp://admin:hunter2-secret@127.0.0.1:1']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('Cannot connect to RabbitMQ at amqp://admin:****@127.0.0.1:1: connection refused');
+    expect(stderr).not.toContain('hunter2-secret');
+    expect(stderr).not.toMatch(NO_STACK);
+  });
+
+  it.each([
+    [['worker', '--app', TASKS_TS, '--concurrency', 'many'], 1, /--concurrency must be a whole number ≥ 1, found 'many'/],
+    [['worker', '--app', TASKS_TS, '--broker', 'redis://localhost'], 1, /Unsupported broker URL scheme 'redis:'/],
+    [['worker', '--app', join(FIXTURES, 'missing.ts')], 1, /Tasks module '.*missing\.ts' not found/],
+    [['worker', '--app', join(FIXTURES, 'not-an-app.js')], 1, /does not export a taskq app \(it exports: hello\)/],
+    [['worker'], 2, /required option '-A, --app <module>' not specified/],
+    [['worker', '--app', TASKS_TS, '--loglevel', 'loud'], 2, /Allowed choices are debug, info, warn, error, silent/],
+    [['frobnicate'], 2, /unknown command 'frobnicate'/],
+  ])('refuses bad input %j with exit %i and a clear message', async (args, expectedCode, message) => {
+    const { code, stderr } = await runCli(args);
+    expect(code).toBe(expectedCode);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(NO_STACK);
+  });
+
+  it('`taskq routes` shows where a task goes and why, without a broker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskq-cli-routes-'));
+    try {
+      writeFileSync(join(dir, 'reports.yaml'), 'exchange: media\nexchangeType: topic\nbindingKeys: [reports.#]\nroutingKey: reports.pdf\ntasks: ["reports.*"]\n');
+      const { code, stdout } = await runCli(['routes', 'reports.monthly', 'other.task', '--config', dir], { TASKQ_BROKER_URL: 'amqp://nobody@127.0.0.1:1' });
+      expect(code).toBe(0);
+      expect(stdout).toContain('reports.monthly\n  exchange:    media (topic)\n  routing key: reports.pdf\n  queue:       reports (max priority 10), durable');
+      expect(stdout).toMatch(/why:\s+.*reports\.\*.*reports\.yaml/);
+      expect(stdout).toContain("other.task\n  exchange:    '' (default exchange)\n  routing key: celery");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
