@@ -175,7 +175,7 @@ function createProducerState(app: TaskqApp): ProducerState {
   const topology = app.createTopology(connection);
   const publisher = new ConfirmPublisher(get);
   const delays = new DelayedDelivery(get);
-  const results = new RpcResultBackend(get, app.serializers, app.logger);
+  const results = new RpcResultBackend(get, app.acceptList(), app.logger);
   const producer = new Producer({ router: app.router, serializers: app.serializers, topology, publisher, delays, results });
   return { connection, topology, publisher, delays, results, producer };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ClosedError } from '../errors';
 import type { Logger } from '../logger';
 import { parseResultMeta, READY_STATES, type ResultMeta } from '../protocol';
-import type { SerializerRegistry } from '../serialization';
+import type { AcceptList } from '../serialization';
 import { replyQueueOptions } from '../transport';
 import type { ResultSource } from './async-result';
 
@@ -32,7 +32,8 @@ export class RpcResultBackend implements ResultSource {
 
   constructor(
     private readonly connection: () => Promise<ChannelModel>,
-    private readonly serializers: SerializerRegistry,
+    /** Result messages are decoded only in these content types (never pickle). */
+    private readonly accept: AcceptList,
     private readonly logger: Logger,
   ) {}
 
@@ -108,9 +109,7 @@ export class RpcResultBackend implements ResultSource {
     if (!entry) return; // a result for a task this client no longer waits for
     let meta: ResultMeta;
     try {
-      const serializer = this.serializers.byContentType(message.properties.contentType ?? 'application/json');
-      if (!serializer) throw new Error(`no serializer for content type '${message.properties.contentType}'`);
-      meta = parseResultMeta(serializer.decode(message.content));
+      meta = parseResultMeta(this.accept.check(message.properties.contentType).decode(message.content));
     } catch (err) {
       this.logger.error(`Dropping an unreadable result for task ${taskId}: ${(err as Error).message}`);
       return;

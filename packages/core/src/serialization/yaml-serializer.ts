@@ -1,0 +1,118 @@
+import { isUtf8 } from 'node:buffer';
+import { parseAllDocuments, stringify, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
+import { SerializationError } from '../errors';
+import { prepareForEncoding, type EncodingRules } from './prepare-for-encoding';
+import { isForbiddenKey } from './safe-keys';
+import type { Serializer } from './serializer';
+
+/**
+ * YAML, wire-compatible with kombu's `yaml` serializer (PyYAML `safe_dump` / `safe_load`):
+ * `application/x-yaml`, `utf-8`.
+ *
+ * Safety: the YAML 1.2 core schema plus the standard `!!binary` tag (PyYAML's form of `bytes`).
+ * Any other tag — `!!python/object…`, `!!set`, `!!timestamp`, custom `!foo` — is refused, never
+ * constructed. Merge keys (`<<`) are plain keys, duplicate keys are errors, and at most 100
+ * alias expansions are allowed, so a "billion laughs" document fails fast.
+ *
+ * Types:
+ * - `Date` → its ISO 8601 string (quoted, so PyYAML reads a `str`, not a `datetime`).
+ *   PyYAML's own datetimes (`2024-05-01 12:30:00`) arrive as strings too: the core schema has
+ *   no timestamp type.
+ * - `Buffer`/`Uint8Array` ↔ `!!binary` (Python `bytes`).
+ * - `bigint` → an exact integer literal; decoded integers are numbers (beyond ±2^53 they are
+ *   rounded — use msgpack for exact 64-bit integers).
+ * - Strings PyYAML would misread under its YAML 1.1 rules (`yes`, `on`, `1:20`, `0o17`, …) are
+ *   written quoted.
+ */
+export function createYamlSerializer(): Serializer {
+  return Object.freeze({
+    name: 'yaml',
+    contentType: 'application/x-yaml',
+    contentEncoding: 'utf-8',
+    encode: encodeYaml,
+    decode: decodeYaml,
+  });
+}
+
+const SCHEMA: SchemaOptions = {
+  schema: 'core',
+  // Only !!binary: resolveKnownTags would also enable !!set, !!omap, !!pairs and !!timestamp.
+  customTags: ['binary'],
+  resolveKnownTags: false,
+  merge: false,
+};
+const PARSE: ParseOptions & DocumentOptions & SchemaOptions = {
+  ...SCHEMA,
+  uniqueKeys: true,
+  stringKeys: true,
+  // Warnings (e.g. an unresolved tag) are turned into errors below rather than logged.
+  logLevel: 'silent',
+};
+const MAX_ALIAS_COUNT = 100;
+const TAG_HINT =
+  ' Only core-schema values and !!binary are accepted; Python object tags come from yaml.dump, ' +
+  'never from kombu (which uses yaml.safe_dump), and are never constructed.';
+
+const YAML_RULES: EncodingRules = {
+  format: 'YAML',
+  number: (value) => value,
+  bigint: (value) => value,
+  date: (value) => value.toISOString(),
+  bytes: (value) => value,
+};
+
+function encodeYaml(value: unknown): Buffer {
+  const prepared = prepareForEncoding(value, YAML_RULES);
+  try {
+    const text = stringify(prepared, {
+      ...SCHEMA,
+      // Quote strings that PyYAML (YAML 1.1) would read as booleans, numbers or timestamps.
+      compat: 'yaml-1.1',
+      // prepareForEncoding already refused cycles; repeated objects are written out in full.
+      aliasDuplicateObjects: false,
+      // No folding of long strings: simpler output for every reader.
+      lineWidth: 0,
+    });
+    return Buffer.from(text, 'utf8');
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new SerializationError(`Cannot encode value as YAML: ${message}`, { cause: error });
+  }
+}
+
+function decodeYaml(payload: Buffer): unknown {
+  const fail = (reason: string, cause?: unknown): never => {
+    throw new SerializationError(`Cannot decode application/x-yaml payload (${payload.length} bytes): ${reason}`, {
+      cause,
+    });
+  };
+  if (payload.length === 0) return fail('it is empty.');
+  if (!isUtf8(payload)) return fail('it is not valid UTF-8 (content encoding must be utf-8).');
+  try {
+    const documents = parseAllDocuments(payload.toString('utf8'), PARSE);
+    if (documents.length === 0) return null; // only comments or whitespace: PyYAML also gives None
+    if (documents.length > 1) return fail(`it holds ${documents.length} YAML documents; a message body is one.`);
+    const document = documents[0]!;
+    const problem = document.errors[0] ?? document.warnings[0];
+    if (problem) {
+      const hint = problem.code === 'TAG_RESOLVE_FAILED' ? TAG_HINT : '';
+      return fail(`${firstLine(problem.message)}.${hint}`);
+    }
+    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT, reviver: dropForbiddenKeys });
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    return fail(/call stack/i.test(message) ? 'it is nested too deeply.' : message, error);
+  }
+}
+
+// yaml's reviver follows JSON.parse: returning undefined deletes the property.
+function dropForbiddenKeys(key: unknown, value: unknown): unknown {
+  return typeof key === 'string' && isForbiddenKey(key) ? undefined : value;
+}
+
+/** yaml's messages continue with a source excerpt after the first line; keep the summary. */
+function firstLine(message: string): string {
+  const newline = message.indexOf('\n');
+  return (newline === -1 ? message : message.slice(0, newline)).replace(/[:.]\s*$/, '');
+}
