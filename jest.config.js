@@ -10,6 +10,7 @@ const shared = {
 module.exports = {
   // Broker round trips are quick, but fault and delay tests wait for real time to pass.
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/test/unit/**/*.test.ts'] },
     {
