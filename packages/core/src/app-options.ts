@@ -23,6 +23,18 @@ export interface AppOptions {
   accept?: string[];
   /** Extra serializers to register, usable by name in `serializer` options and the accept list. */
   serializers?: Serializer[];
+  /**
+   * Where results go: `'rpc://'` (Celery's rpc backend: a reply queue per client),
+   * `'redis://host:6379/0'` (Celery-compatible Redis keys), or `'disabled'`. Producers and workers
+   * of one system must use the same backend, as in Celery.
+   * @defaultValue `TASKQ_RESULT_BACKEND`, else `'rpc://'`
+   */
+  resultBackend?: string;
+  /**
+   * How long the Redis backend keeps a result, in seconds (Celery's `result_expires`).
+   * @defaultValue 86400 (one day)
+   */
+  resultExpires?: number;
   /** Where log lines go. @defaultValue a console logger on stderr at `logLevel` */
   logger?: Logger;
   /** @defaultValue `TASKQ_LOG_LEVEL`, else `'info'` */
@@ -32,6 +44,7 @@ export interface AppOptions {
 /** Options the CLI (or a test) may override after the tasks module created the app. */
 export interface AppOverrides {
   brokerUrl?: string;
+  resultBackend?: string;
   config?: string;
   logger?: Logger;
 }

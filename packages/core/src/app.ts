@@ -2,7 +2,11 @@ import { DEFAULT_ACCEPT, type AppOptions, type AppOverrides } from './app-option
 import { TaskqError } from './errors';
 import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './logger';
 import { Producer } from './producer';
-import { RpcResultBackend, type AsyncResult } from './results';
+import type { Channel } from 'amqplib';
+import {
+  createRedisResultBackend, createRedisResultStore, parseResultBackend, RpcResultBackend, RpcResultStore,
+  type AsyncResult, type ResultBackend, type ResultBackendSetting, type ResultStore,
+} from './results';
 import {
   emptyRoutingConfig, loadRoutingConfigSync, Router, validateRoutingDefaults, type RoutingConfig,
 } from './routing';
@@ -32,6 +36,8 @@ export class TaskqApp {
   private loggerValue: Logger;
   private readonly acceptNames: readonly string[];
   private readonly defaultsOverride: AppOptions['defaults'];
+  private resultSetting: ResultBackendSetting;
+  private readonly resultExpiresSeconds: number;
   private producerParts: ProducerState | undefined;
   private closed = false;
 
@@ -47,6 +53,41 @@ export class TaskqApp {
     this.configPath = options.config ?? (process.env['TASKQ_CONFIG'] || undefined);
     this.defaultsOverride = options.defaults;
     this.routerValue = new Router(this.loadConfig());
+    this.resultSetting = parseResultBackend(options.resultBackend ?? process.env['TASKQ_RESULT_BACKEND'] ?? 'rpc://');
+    this.resultExpiresSeconds = checkResultExpires(options.resultExpires ?? 86_400);
+  }
+
+  /** The result backend setting in use (`rpc`, `redis` or `disabled`). */
+  get resultBackendKind(): ResultBackendSetting['kind'] {
+    return this.resultSetting.kind;
+  }
+
+  /**
+   * The worker side of the result backend, writing results for tasks consumed on `channel`
+   * (rpc replies are published on it, before the ack). Used by @taskq/worker.
+   */
+  createResultStore(channel: Channel, serializerName = 'json'): ResultStore {
+    const serializer = this.serializers.get(serializerName);
+    switch (this.resultSetting.kind) {
+      case 'rpc':
+        return new RpcResultStore(channel, serializer);
+      case 'redis':
+        return createRedisResultStore(this.resultSetting.url, serializer, this.resultExpiresSeconds, this.loggerValue);
+      case 'disabled':
+        return DISABLED_STORE;
+    }
+  }
+
+  /** The producer side of the result backend, or undefined when results are disabled. */
+  createResultBackend(connection: LazyConnection): ResultBackend | undefined {
+    switch (this.resultSetting.kind) {
+      case 'rpc':
+        return new RpcResultBackend(() => connection.get(), this.acceptList(), this.loggerValue);
+      case 'redis':
+        return createRedisResultBackend(this.resultSetting.url, this.acceptList(), this.loggerValue);
+      case 'disabled':
+        return undefined;
+    }
   }
 
   /** The broker URL with its password masked, for logs. */
@@ -90,6 +131,7 @@ export class TaskqApp {
       this.brokerUrlValue = overrides.brokerUrl;
     }
     if (overrides.logger) this.loggerValue = overrides.logger;
+    if (overrides.resultBackend !== undefined) this.resultSetting = parseResultBackend(overrides.resultBackend);
     if (overrides.config !== undefined) {
       this.configPath = overrides.config;
       this.routerValue = new Router(this.loadConfig());
@@ -146,7 +188,7 @@ export class TaskqApp {
     const parts = this.producerParts;
     if (!parts) return;
     await parts.publisher.close();
-    await parts.results.close();
+    await parts.results?.close();
     await parts.topology.close();
     await parts.connection.close();
   }
@@ -165,7 +207,7 @@ export interface ProducerState {
   topology: Topology;
   publisher: ConfirmPublisher;
   delays: DelayedDelivery;
-  results: RpcResultBackend;
+  results: ResultBackend | undefined;
   producer: Producer;
 }
 
@@ -175,9 +217,23 @@ function createProducerState(app: TaskqApp): ProducerState {
   const topology = app.createTopology(connection);
   const publisher = new ConfirmPublisher(get);
   const delays = new DelayedDelivery(get);
-  const results = new RpcResultBackend(get, app.acceptList(), app.logger);
+  const results = app.createResultBackend(connection);
   const producer = new Producer({ router: app.router, serializers: app.serializers, topology, publisher, delays, results });
   return { connection, topology, publisher, delays, results, producer };
+}
+
+/** A store for apps with results disabled: no task wants a result. */
+const DISABLED_STORE: ResultStore = {
+  wantsResult: () => false,
+  store: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+function checkResultExpires(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new TaskqError('INVALID_OPTION', `resultExpires must be a whole number of seconds ≥ 1, found ${String(seconds)}.`);
+  }
+  return seconds;
 }
 
 function resolveLogLevel(option: LogLevel | undefined): LogLevel {

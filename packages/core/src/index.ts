@@ -6,12 +6,16 @@ export { createApp, TaskqApp, type ProducerState } from './app';
 export { DEFAULT_ACCEPT, type AppOptions, type AppOverrides } from './app-options';
 export { Task, type TaskHandler, type TaskOptions } from './task';
 export { TaskRegistry } from './task-registry';
+export { bindArguments } from './task-arguments';
 export { currentTask, runInTaskContext, type TaskContext } from './task-context';
 export { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 export { Producer } from './producer';
 export * from './errors';
 export { createConsoleLogger, isLogLevel, silentLogger, type Logger, type LogLevel } from './logger';
-export { AsyncResult, type GetOptions } from './results';
+export {
+  AsyncResult, RpcResultBackend, RpcResultStore, createRedisResultBackend, createRedisResultStore, parseResultBackend,
+  type GetOptions, type ResultBackend, type ResultStore, type ResultBackendSetting,
+} from './results';
 export * from './protocol';
 export * from './routing';
 export * from './serialization';

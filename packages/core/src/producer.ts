@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TaskqError } from './errors';
 import { buildTaskMessage, type EncodedMessage } from './protocol';
-import { AsyncResult, type RpcResultBackend } from './results';
+import { AsyncResult, type ResultBackend } from './results';
 import type { ResolvedRoute, Router } from './routing';
 import { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 import type { SerializerRegistry } from './serialization';
@@ -16,7 +16,7 @@ export interface ProducerParts {
   topology: Topology;
   publisher: ConfirmPublisher;
   delays: DelayedDelivery;
-  results: RpcResultBackend | undefined;
+  results: ResultBackend | undefined;
 }
 
 /**
@@ -51,7 +51,7 @@ export class Producer {
         ...(eta ? { eta } : {}),
         ...(options.expires !== undefined ? { expires: readExpires(options.expires, now) } : {}),
         ignoreResult,
-        ...(backend ? { replyTo: backend.replyQueue } : {}),
+        ...(backend?.replyTo ? { replyTo: backend.replyTo } : {}),
         ...(priority !== undefined ? { priority } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
       },

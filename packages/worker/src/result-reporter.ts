@@ -1,59 +1,41 @@
-import type { Channel } from 'amqplib';
 import {
-  buildResultMeta, exceptionInfo, shortRepr, type Serializer, type TaskRequest, type TaskState,
+  buildResultMeta, exceptionInfo, shortRepr, type ResultStore, type TaskRequest, type TaskState,
 } from '@taskq/core';
 
 /**
- * Sends results back the way Celery's rpc backend does: to the default exchange, routed by the
- * request's `reply_to`, correlated by task id. Published on the consuming channel before the ack,
- * so a result is never lost to an ack that went first.
+ * Turns a task's outcome into Celery's result document and hands it to the app's result store
+ * (rpc reply or Redis). A value that cannot be encoded becomes the task's failure.
  */
 export class ResultReporter {
-  constructor(
-    private readonly channel: Channel,
-    private readonly serializer: Serializer,
-  ) {}
+  constructor(private readonly store: ResultStore) {}
 
-  /** True when the caller asked for a result. */
+  /** True when the caller asked for a result and can receive one. */
   wantsResult(request: TaskRequest): boolean {
-    return request.replyTo !== undefined && !request.ignoreResult;
+    return this.store.wantsResult(request);
   }
 
-  success(request: TaskRequest, value: unknown): void {
-    let content: Buffer;
+  async success(request: TaskRequest, value: unknown): Promise<void> {
     try {
-      content = this.encode(request, 'SUCCESS', value, null);
+      await this.store.store(request, this.meta(request, 'SUCCESS', value, null));
     } catch (error) {
-      // The value cannot travel (a function, a BigInt, a cycle…): the caller gets that as the failure.
-      this.failure(request, error);
-      return;
+      // The value cannot travel (a function, a cycle…): the caller gets that as the failure.
+      await this.failure(request, error);
     }
-    this.send(request, content);
   }
 
-  failure(request: TaskRequest, error: unknown, state: TaskState = 'FAILURE'): void {
+  failure(request: TaskRequest, error: unknown, state: TaskState = 'FAILURE'): Promise<void> {
     const traceback = error instanceof Error ? (error.stack ?? null) : null;
-    this.send(request, this.encode(request, state, exceptionInfo(error), traceback));
+    return this.store.store(request, this.meta(request, state, exceptionInfo(error), traceback));
   }
 
-  private encode(request: TaskRequest, status: TaskState, result: unknown, traceback: string | null): Buffer {
-    const meta = buildResultMeta({
+  private meta(request: TaskRequest, status: TaskState, result: unknown, traceback: string | null) {
+    return buildResultMeta({
       taskId: request.id,
       status,
       result,
       traceback,
       ...(request.groupId ? { groupId: request.groupId } : {}),
       ...(request.parentId ? { parentId: request.parentId } : {}),
-    });
-    return this.serializer.encode(meta);
-  }
-
-  private send(request: TaskRequest, content: Buffer): void {
-    this.channel.publish('', request.replyTo!, content, {
-      correlationId: request.id,
-      contentType: this.serializer.contentType,
-      contentEncoding: this.serializer.contentEncoding,
-      deliveryMode: 1,
     });
   }
 }

@@ -2,7 +2,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
   BrokerError, NotRegisteredError, TaskqError, parseTaskMessage,
-  type AcceptList, type EncodedMessage, type LazyConnection, type ResolvedRoute, type TaskqApp, type TaskRequest,
+  type AcceptList, type EncodedMessage, type ResultStore, type LazyConnection, type ResolvedRoute, type TaskqApp, type TaskRequest,
 } from '@taskq/core';
 import { ackActionFor, type DeliveryOutcome } from './ack-policy';
 import { describeValue, ResultReporter } from './result-reporter';
@@ -33,6 +33,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private readonly connection: LazyConnection;
   private channel: Channel | undefined;
   private reporter: ResultReporter | undefined;
+  private resultStore: ResultStore | undefined;
   private readonly consumerTags: string[] = [];
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -57,7 +58,6 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Connect, declare the queues (existing ones are used as they are) and start consuming. */
   async start(): Promise<void> {
-    const resultSerializer = this.app.serializers.get(this.options.resultSerializer ?? 'json');
     const connection = await this.connection.get();
     connection.on('close', () => {
       if (!this.stopping) this.emit('error', new BrokerError('CONNECTION_LOST', 'The worker lost its broker connection; running tasks will be redelivered.'));
@@ -72,7 +72,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     // of unacked deliveries — not the number per queue — equals the concurrency.
     await channel.prefetch(this.concurrency, this.queues.length > 1);
     this.channel = channel;
-    this.reporter = new ResultReporter(channel, resultSerializer);
+    this.resultStore = this.app.createResultStore(channel, this.options.resultSerializer);
+    this.reporter = new ResultReporter(this.resultStore);
     for (const queue of this.queues) {
       const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message), { noAck: false });
       this.consumerTags.push(consumerTag);
@@ -100,6 +101,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       }
     }
     await channel?.close().catch(() => undefined);
+    await this.resultStore?.close().catch(() => undefined);
     await this.connection.close();
     this.app.logger.info('Worker stopped.');
   }
@@ -151,7 +153,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (!task) {
       const error = new NotRegisteredError(request.name, this.app.tasks.names());
       logger.error(`Rejected task ${label} from queue '${queue}': ${error.message}`);
-      if (reporter.wantsResult(request)) reporter.failure(request, error);
+      if (reporter.wantsResult(request)) await reporter.failure(request, error);
       this.emit('message-rejected', queue, error);
       return 'unknown-task';
     }
@@ -159,7 +161,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (request.expires && request.expires.getTime() <= Date.now()) {
       logger.warn(`Task ${label} expired at ${request.expires.toISOString()}; not running it.`);
       if (reporter.wantsResult(request)) {
-        reporter.failure(request, new TaskqError('TASK_EXPIRED', `Task ${label} expired at ${request.expires.toISOString()} before it could run.`), 'REVOKED');
+        await reporter.failure(request, new TaskqError('TASK_EXPIRED', `Task ${label} expired at ${request.expires.toISOString()} before it could run.`), 'REVOKED');
       }
       return 'expired';
     }
@@ -192,12 +194,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const seconds = (result.runtimeMs / 1000).toFixed(3);
     if (result.ok) {
       logger.info(`Task ${label} succeeded in ${seconds}s: ${describeValue(result.value)}`);
-      if (reporter.wantsResult(request)) reporter.success(request, result.value);
+      if (reporter.wantsResult(request)) await reporter.success(request, result.value);
       this.emit('task-succeeded', request, result.value, result.runtimeMs);
       return 'succeeded';
     }
     logger.error(`Task ${label} failed in ${seconds}s`, result.error);
-    if (reporter.wantsResult(request)) reporter.failure(request, result.error);
+    if (reporter.wantsResult(request)) await reporter.failure(request, result.error);
     this.emit('task-failed', request, result.error, result.runtimeMs);
     return 'failed';
   }

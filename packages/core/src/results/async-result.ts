@@ -47,8 +47,8 @@ export class AsyncResult<R = unknown> {
     if (!this.source) {
       throw new TaskqError(
         'RESULT_IGNORED',
-        `Task ${this.taskName}[${this.id}] was sent with ignoreResult: no result will come back. ` +
-          `Send it without ignoreResult to read its result.`,
+        `Task ${this.taskName}[${this.id}] was sent with ignoreResult (or the app's resultBackend is 'disabled'): ` +
+          `no result will come back. Send it without ignoreResult, with a result backend, to read its result.`,
       );
     }
     const meta = await withTimeout(this.source.waitFor(this.id), options.timeout, this.id);

@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { parseResultMeta, READY_STATES, type ResultMeta } from '../protocol';
 import type { AcceptList } from '../serialization';
 import { replyQueueOptions } from '../transport';
-import type { ResultSource } from './async-result';
+import type { ResultBackend } from './result-backend';
 
 /** How long an idle reply queue survives without its client (Celery's result_expires: 1 day). */
 const REPLY_QUEUE_EXPIRES_MS = 24 * 60 * 60 * 1000;
@@ -21,9 +21,9 @@ interface Pending {
  * for tasks this client sent; an entry is dropped once its result was read, or when its
  * AsyncResult is garbage-collected, so unread results cannot accumulate without bound.
  */
-export class RpcResultBackend implements ResultSource {
-  /** The reply queue's name, used as `reply_to` on every task this client sends. */
-  readonly replyQueue = randomUUID();
+export class RpcResultBackend implements ResultBackend {
+  /** The reply queue's name, used as `reply_to` on every task this client sends (Celery's oid). */
+  readonly replyTo = randomUUID();
   private readonly pending = new Map<string, Pending>();
   private readonly forget = new FinalizationRegistry<string>((taskId) => this.pending.delete(taskId));
   private started: Promise<Channel> | undefined;
@@ -44,8 +44,8 @@ export class RpcResultBackend implements ResultSource {
       const starting = this.connection().then(async (connection) => {
         const channel = await connection.createChannel();
         channel.on('error', (err: Error) => this.logger.error(`Result channel closed: ${err.message}`));
-        await channel.assertQueue(this.replyQueue, replyQueueOptions(REPLY_QUEUE_EXPIRES_MS));
-        await channel.consume(this.replyQueue, (message) => message && this.onMessage(message), { noAck: true });
+        await channel.assertQueue(this.replyTo, replyQueueOptions(REPLY_QUEUE_EXPIRES_MS));
+        await channel.consume(this.replyTo, (message) => message && this.onMessage(message), { noAck: true });
         channel.on('close', () => {
           this.consuming = false;
           if (this.started === starting) this.started = undefined;
