@@ -9,13 +9,10 @@ import { EMPTY_EMBED, type IncomingProperties, type TaskEmbed, type TaskRequest 
  */
 export function parseTaskMessage(content: Buffer, properties: IncomingProperties, accept: AcceptList): TaskRequest {
   const headers = properties.headers ?? {};
+  if (!('task' in headers)) return parseProtocolV1(content, properties, accept);
   const name = headers['task'];
   if (typeof name !== 'string' || name === '') {
-    throw new ProtocolError(
-      isObject(headers) && 'task' in headers
-        ? `Message header 'task' must be a non-empty string, found ${describe(name)}.`
-        : 'Message has no \'task\' header: not a Celery protocol v2 task message (protocol v1 and foreign messages are not run).',
-    );
+    throw new ProtocolError(`Message header 'task' must be a non-empty string, found ${describe(name)}.`);
   }
   const id = headers['id'] ?? properties.correlationId;
   if (typeof id !== 'string' || id === '') {
@@ -28,28 +25,79 @@ export function parseTaskMessage(content: Buffer, properties: IncomingProperties
     throw new ProtocolError(`Task ${name}[${id}]: body must be [args, kwargs, embed], found ${describe(body)}.`);
   }
   const [args, kwargs, embed] = body as [unknown, unknown, unknown];
+  return buildRequest({
+    id, name, args, kwargs, headers, properties, contentType: serializer.contentType,
+    embed: isObject(embed) ? (embed as unknown as TaskEmbed) : EMPTY_EMBED,
+    fields: headers,
+  });
+}
+
+/**
+ * Celery protocol v1 (Celery 3.x, or `task_protocol = 1`): no `task` header; the body is a mapping
+ * holding task, id, args, kwargs, retries, eta, expires, taskset, timelimit. Converted to the v2
+ * shape, as Celery's own worker does; anything else is refused with the reason.
+ */
+function parseProtocolV1(content: Buffer, properties: IncomingProperties, accept: AcceptList): TaskRequest {
+  const serializer = accept.check(properties.contentType);
+  const body = serializer.decode(content);
+  if (!isObject(body) || !('task' in body)) {
+    throw new ProtocolError(
+      "Message has no 'task' header and its body is not a Celery protocol v1 task (a mapping with 'task', 'id', " +
+        "'args', 'kwargs'): not a task message. Send it with a Celery-compatible producer.",
+    );
+  }
+  const name = body['task'];
+  const id = body['id'];
+  if (typeof name !== 'string' || name === '' || typeof id !== 'string' || id === '') {
+    throw new ProtocolError(`Protocol v1 message needs string 'task' and 'id' fields, found task ${describe(name)} and id ${describe(id)}.`);
+  }
+  const headers = { ...properties.headers, lang: 'py', task: name, id, protocol: 1 };
+  return buildRequest({
+    id, name, args: body['args'] ?? [], kwargs: body['kwargs'] ?? {}, headers, properties, contentType: serializer.contentType,
+    embed: {
+      callbacks: Array.isArray(body['callbacks']) ? body['callbacks'] : null,
+      errbacks: Array.isArray(body['errbacks']) ? body['errbacks'] : null,
+      chain: null,
+      chord: body['chord'] ?? null,
+    },
+    fields: { ...body, group: body['taskset'], root_id: undefined, parent_id: undefined, ignore_result: false },
+  });
+}
+
+/** Shared validation and assembly for v1 and v2; `fields` is where eta, retries, … are read from. */
+function buildRequest(input: {
+  id: string;
+  name: string;
+  args: unknown;
+  kwargs: unknown;
+  embed: TaskEmbed;
+  headers: Record<string, unknown>;
+  properties: IncomingProperties;
+  contentType: string;
+  fields: Record<string, unknown>;
+}): TaskRequest {
+  const { id, name, args, kwargs, headers, properties, fields } = input;
   if (!Array.isArray(args)) throw new ProtocolError(`Task ${name}[${id}]: args must be a list, found ${describe(args)}.`);
   if (!isObject(kwargs)) throw new ProtocolError(`Task ${name}[${id}]: kwargs must be a mapping, found ${describe(kwargs)}.`);
-
   const request: TaskRequest = {
     id,
     name,
     args,
     kwargs: kwargs as Record<string, unknown>,
-    embed: isObject(embed) ? (embed as unknown as TaskEmbed) : EMPTY_EMBED,
-    retries: typeof headers['retries'] === 'number' ? headers['retries'] : 0,
-    ignoreResult: headers['ignore_result'] === true,
-    timeLimit: parseTimeLimit(headers['timelimit']),
-    contentType: serializer.contentType,
+    embed: input.embed,
+    retries: typeof fields['retries'] === 'number' ? fields['retries'] : 0,
+    ignoreResult: fields['ignore_result'] === true,
+    timeLimit: parseTimeLimit(fields['timelimit']),
+    contentType: input.contentType,
     headers,
   };
-  const eta = parseDate(headers['eta'], 'eta', name, id);
+  const eta = parseDate(fields['eta'], 'eta', name, id);
   if (eta) request.eta = eta;
-  const expires = parseDate(headers['expires'], 'expires', name, id);
+  const expires = parseDate(fields['expires'], 'expires', name, id);
   if (expires) request.expires = expires;
-  assignString(request, 'rootId', headers['root_id']);
-  assignString(request, 'parentId', headers['parent_id']);
-  assignString(request, 'groupId', headers['group']);
+  assignString(request, 'rootId', fields['root_id']);
+  assignString(request, 'parentId', fields['parent_id']);
+  assignString(request, 'groupId', fields['group']);
   assignString(request, 'replyTo', properties.replyTo);
   assignString(request, 'correlationId', properties.correlationId);
   assignString(request, 'lang', headers['lang']);

@@ -49,7 +49,8 @@ describe('Celery protocol v2 messages', () => {
   });
 
   it.each([
-    ['no task header (protocol v1 or foreign)', {}, '[[],{},{}]', /no 'task' header/],
+    ['no task header and a body that is not v1', {}, '[[],{},{}]', /not a Celery protocol v1 task/],
+    ['a v1 body without an id', {}, '{"task":"t"}', /needs string 'task' and 'id'/],
     ['an empty task name', { task: '', id: 'x' }, '[[],{},{}]', /non-empty string/],
     ['no id', { task: 't' }, '[[],{},{}]', /no 'id' header/],
     ['args not a list', { task: 't', id: 'x' }, '[{},{},{}]', /args must be a list/],
@@ -58,6 +59,19 @@ describe('Celery protocol v2 messages', () => {
     ['a bad eta', { task: 't', id: 'x', eta: 'tomorrow' }, '[[],{},{}]', /'eta' must be an ISO 8601 time/],
   ])('refuses %s with a clear reason', (_label, headers, body, reason) => {
     expect(() => parseTaskMessage(Buffer.from(body), { contentType: 'application/json', headers }, accept)).toThrow(reason);
+  });
+
+  it('decodes Celery protocol v1 messages (task and metadata in the body)', () => {
+    const body = {
+      task: 'proj.add', id: 'v1-id', args: [1, 2], kwargs: { z: 3 }, retries: 1, eta: '2030-01-02T03:04:05', expires: null,
+      utc: true, callbacks: null, errbacks: null, taskset: 'group-1', timelimit: [10, 5],
+    };
+    const request = parseTaskMessage(Buffer.from(JSON.stringify(body)), { contentType: 'application/json', replyTo: 'oid' }, accept);
+    expect(request).toMatchObject({
+      id: 'v1-id', name: 'proj.add', args: [1, 2], kwargs: { z: 3 }, retries: 1, groupId: 'group-1', timeLimit: [10, 5], replyTo: 'oid',
+    });
+    expect(request.eta?.toISOString()).toBe('2030-01-02T03:04:05.000Z');
+    expect(request.headers['protocol']).toBe(1);
   });
 
   it('refuses pickle before decoding anything', () => {
