@@ -9,15 +9,16 @@ import type { Serializer } from './serializer';
  * YAML, wire-compatible with kombu's `yaml` serializer (PyYAML `safe_dump` / `safe_load`):
  * `application/x-yaml`, `utf-8`.
  *
- * Safety: the YAML 1.2 core schema plus the standard `!!binary` tag (PyYAML's form of `bytes`).
- * Any other tag — `!!python/object…`, `!!set`, `!!timestamp`, custom `!foo` — is refused, never
- * constructed. Merge keys (`<<`) are plain keys, duplicate keys are errors, and at most 100
+ * Safety: the YAML 1.2 core schema plus the standard `!!binary` and `!!timestamp` types (PyYAML's
+ * forms of `bytes` and `datetime`). Any other tag — `!!python/object…`, `!!set`, custom `!foo` —
+ * is refused, never constructed. Merge keys (`<<`) are plain keys, duplicate keys are errors, and at most 100
  * alias expansions are allowed, so a "billion laughs" document fails fast.
  *
  * Types:
- * - `Date` → its ISO 8601 string (quoted, so PyYAML reads a `str`, not a `datetime`).
- *   PyYAML's own datetimes (`2024-05-01 12:30:00`) arrive as strings too: the core schema has
- *   no timestamp type.
+ * - `Date` ↔ an unquoted YAML timestamp (`2024-05-01T12:30:00.000Z`), which PyYAML's `safe_load`
+ *   reads as a `datetime` — so a Date sent from taskq is a datetime in a Python task. PyYAML's
+ *   datetimes (`2024-05-01 12:30:00.123456`, naive = UTC) and dates (`2024-05-01`, midnight UTC)
+ *   arrive as Dates. Strings that look like timestamps are quoted by both sides and stay strings.
  * - `Buffer`/`Uint8Array` ↔ `!!binary` (Python `bytes`).
  * - `bigint` → an exact integer literal; decoded integers are numbers (beyond ±2^53 they are
  *   rounded — use msgpack for exact 64-bit integers).
@@ -36,8 +37,8 @@ export function createYamlSerializer(): Serializer {
 
 const SCHEMA: SchemaOptions = {
   schema: 'core',
-  // Only !!binary: resolveKnownTags would also enable !!set, !!omap, !!pairs and !!timestamp.
-  customTags: ['binary'],
+  // Only !!binary and !!timestamp: resolveKnownTags would also enable !!set, !!omap and !!pairs.
+  customTags: ['binary', 'timestamp'],
   resolveKnownTags: false,
   merge: false,
 };
@@ -50,14 +51,14 @@ const PARSE: ParseOptions & DocumentOptions & SchemaOptions = {
 };
 const MAX_ALIAS_COUNT = 100;
 const TAG_HINT =
-  ' Only core-schema values and !!binary are accepted; Python object tags come from yaml.dump, ' +
+  ' Only core-schema values, !!binary and !!timestamp are accepted; Python object tags come from yaml.dump, ' +
   'never from kombu (which uses yaml.safe_dump), and are never constructed.';
 
 const YAML_RULES: EncodingRules = {
   format: 'YAML',
   number: (value) => value,
   bigint: (value) => value,
-  date: (value) => value.toISOString(),
+  date: (value) => value,
   bytes: (value) => value,
 };
 

@@ -47,10 +47,15 @@ describe('yaml serializer: round trips', () => {
     expect(decoded.data.equals(data)).toBe(true);
   });
 
-  it('writes Dates as quoted ISO strings and reads them back as strings', () => {
+  it('writes Dates as unquoted timestamps (a datetime for PyYAML) and reads them back as Dates', () => {
     const when = new Date('2024-05-01T12:30:00.123Z');
-    expect(text({ when })).toBe('when: "2024-05-01T12:30:00.123Z"\n');
-    expect(roundTrip({ when })).toEqual({ when: '2024-05-01T12:30:00.123Z' });
+    expect(text({ when })).toBe('when: 2024-05-01T12:30:00.123Z\n');
+    expect(roundTrip({ when })).toEqual({ when });
+  });
+
+  it('keeps strings that look like timestamps as strings', () => {
+    expect(text({ s: '2024-05-01' })).toBe('s: "2024-05-01"\n');
+    expect(roundTrip({ s: '2024-05-01T12:30:00Z' })).toEqual({ s: '2024-05-01T12:30:00Z' });
   });
 
   it('writes bigints as exact integer literals', () => {
@@ -83,8 +88,11 @@ describe('yaml serializer: decoding what PyYAML safe_dump writes', () => {
     expect(decoded[2].data.toString()).toBe('hello');
   });
 
-  it('reads PyYAML datetimes as strings (the core schema has no timestamp type)', () => {
-    expect(decodeText('at: 2024-05-01 12:30:00.123456\n')).toEqual({ at: '2024-05-01 12:30:00.123456' });
+  it('reads PyYAML datetimes and dates as Dates (naive means UTC)', () => {
+    expect(decodeText('at: 2024-05-01 12:30:00.123456\n')).toEqual({ at: new Date('2024-05-01T12:30:00.123Z') });
+    expect(decodeText('at: 2024-05-01 12:30:00+02:00\n')).toEqual({ at: new Date('2024-05-01T10:30:00.000Z') });
+    expect(decodeText('on: 2024-05-01\n')).toEqual({ on: new Date('2024-05-01T00:00:00.000Z') });
+    expect(decodeText("s: '2024-05-01'\n")).toEqual({ s: '2024-05-01' });
   });
 
   it('reads scalar keys ({1: ..., None: ...} in Python) as text keys', () => {
@@ -102,13 +110,12 @@ describe('yaml serializer: unsafe or unsupported input is refused', () => {
     ['!!python/name:os.system', 'tag:yaml.org,2002:python/name:os.system'],
     ['x: !!python/object:__main__.Exploit {cmd: id}', 'tag:yaml.org,2002:python/object:__main__.Exploit'],
     ['s: !!set {a: null}', 'tag:yaml.org,2002:set'],
-    ['t: !!timestamp 2024-05-01', 'tag:yaml.org,2002:timestamp'],
     ['x: !custom value', '!custom'],
   ])('refuses %s without constructing anything', (source, tag) => {
     const decode = (): unknown => decodeText(source);
     expect(decode).toThrow(SerializationError);
     expect(decode).toThrow(`Unresolved tag: ${tag} at line 1`);
-    expect(decode).toThrow('Only core-schema values and !!binary are accepted');
+    expect(decode).toThrow('Only core-schema values, !!binary and !!timestamp are accepted');
   });
 
   it('stops a billion-laughs document quickly', () => {
