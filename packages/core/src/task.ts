@@ -8,6 +8,12 @@ export type TaskHandler<A extends unknown[] = unknown[], R = unknown> = (...args
 export interface TaskOptions {
   /** Send options applied to every call of this task (a call's own options win). */
   defaults?: SendOptions;
+  /**
+   * The handler's parameter names, in order. With them, keyword arguments (Celery kwargs, e.g.
+   * from a Python caller) are bound to positions by name, as Python would; without them kwargs
+   * are only available as `currentTask().kwargs`.
+   */
+  params?: readonly string[];
 }
 
 /** What a task needs from its app to send itself. */

@@ -1,4 +1,4 @@
-import { runInTaskContext, type Task, type TaskContext } from '@taskq/core';
+import { bindArguments, runInTaskContext, type Task, type TaskContext } from '@taskq/core';
 
 /** How one run of a handler ended. */
 export type ExecutionResult =
@@ -12,7 +12,9 @@ export type ExecutionResult =
 export async function executeTask(task: Task<unknown[], unknown>, context: TaskContext): Promise<ExecutionResult> {
   const started = performance.now();
   try {
-    const value = await runInTaskContext(context, () => task.handler(...context.request.args));
+    const { request } = context;
+    const args = bindArguments(task.name, task.options.params, request.args, request.kwargs);
+    const value = await runInTaskContext(context, () => task.handler(...args));
     return { ok: true, value, runtimeMs: performance.now() - started };
   } catch (error) {
     return { ok: false, error, runtimeMs: performance.now() - started };
