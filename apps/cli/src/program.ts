@@ -21,6 +21,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .option('-c, --concurrency <n>', 'tasks run at once, also the prefetch (default: number of CPUs)')
     .option('--config <file-or-dir>', 'routing config (overrides the app and TASKQ_CONFIG)')
     .option('-b, --broker <url>', 'broker URL (overrides the app and TASKQ_BROKER_URL)')
+    .option('--result-backend <url>', "rpc://, redis://host:6379/0 or disabled (overrides the app and TASKQ_RESULT_BACKEND)")
     .addOption(new Option('-l, --loglevel <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long to wait for running tasks (default 30)')
     .action(async (options) => onExit(await runWorkerCommand(options)));

@@ -57,6 +57,12 @@ export class TaskqApp {
     this.resultExpiresSeconds = checkResultExpires(options.resultExpires ?? 86_400);
   }
 
+  /** The result backend for logs: `rpc://`, the Redis URL with its password masked, or `disabled`. */
+  get resultBackendMasked(): string {
+    const setting = this.resultSetting;
+    return setting.kind === 'redis' ? maskBrokerUrl(setting.url) : setting.kind === 'rpc' ? 'rpc://' : 'disabled';
+  }
+
   /** The result backend setting in use (`rpc`, `redis` or `disabled`). */
   get resultBackendKind(): ResultBackendSetting['kind'] {
     return this.resultSetting.kind;

@@ -263,6 +263,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         `  concurrency: ${this.concurrency} (prefetch ${this.concurrency})`,
         `  accept:      ${this.accept.contentTypes.join(', ')}`,
         `  routing:     ${app.configSource ?? '(no routing files)'}`,
+        `  results:     ${app.resultBackendMasked}`,
         `  tasks (${tasks.length}): ${tasks.length ? tasks.join(', ') : '(none registered — check --app)'}`,
       ].join('\n'),
     );

@@ -9,6 +9,7 @@ export interface WorkerCommandOptions {
   concurrency?: string;
   config?: string;
   broker?: string;
+  resultBackend?: string;
   loglevel: string;
   drainTimeout?: string;
 }
@@ -31,6 +32,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     logger: createConsoleLogger(level as LogLevel),
     ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
+    ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
   });
   const queues = options.queue?.flatMap((q) => q.split(',')).map((q) => q.trim()).filter(Boolean);
   const worker = new Worker(app, {

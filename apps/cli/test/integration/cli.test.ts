@@ -41,6 +41,7 @@ describe('taskq CLI as a process', () => {
     expect(cli.stderr).toContain('broker:      amqp://guest:****@127.0.0.1:5672');
     expect(cli.stderr).toContain(`queues:      ${queue} (max priority 10)`);
     expect(cli.stderr).toContain('concurrency: 3 (prefetch 3)');
+    expect(cli.stderr).toContain('results:     rpc://');
     expect(cli.stderr).toMatch(/tasks \(2\): cli\.add, cli\.sleep/);
     expect(cli.stderr).not.toContain('guest:guest');
 
@@ -112,6 +113,7 @@ describe('taskq CLI as a process', () => {
   it.each([
     [['worker', '--app', TASKS_TS, '--concurrency', 'many'], 1, /--concurrency must be a whole number ≥ 1, found 'many'/],
     [['worker', '--app', TASKS_TS, '--broker', 'redis://localhost'], 1, /Unsupported broker URL scheme 'redis:'/],
+    [['worker', '--app', TASKS_TS, '--result-backend', 'mongodb://u:pw-secret@h'], 1, /Unknown result backend 'mongodb:\/\/u:\*\*\*\*@h'/],
     [['worker', '--app', join(FIXTURES, 'missing.ts')], 1, /Tasks module '.*missing\.ts' not found/],
     [['worker', '--app', join(FIXTURES, 'not-an-app.js')], 1, /does not export a taskq app \(it exports: hello\)/],
     [['worker'], 2, /required option '-A, --app <module>' not specified/],
