@@ -1,22 +1,143 @@
-import { bindArguments, runInTaskContext, type Task, type TaskContext } from '@taskq/core';
+import {
+  bindArguments, resolveTimeLimits, runInTaskContext, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded,
+  type Logger, type Task, type TaskContext, type TimeLimitSettings,
+} from '@taskq/core';
+import type { ThreadPool } from './thread-pool';
 
 /** How one run of a handler ended. */
 export type ExecutionResult =
   | { ok: true; value: unknown; runtimeMs: number }
   | { ok: false; error: unknown; runtimeMs: number };
 
+/** What the worker lends the executor. */
+export interface ExecuteOptions {
+  /** The worker's default limits; the message's `timelimit` header and the task's options win. */
+  timeLimits?: TimeLimitSettings;
+  /** Runs tasks registered with `isolate: 'thread'`. */
+  threads?: ThreadPool;
+  /** Where to warn about handlers abandoned at their hard limit. */
+  logger?: Logger;
+}
+
+/** The task context without its signal, which the executor creates for each run. */
+export type ExecutionContext = Omit<TaskContext, 'signal'>;
+
+/** setTimeout fires at once beyond this (about 24.8 days); longer limits wait this long. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** One started run of a handler, in this thread or in a task thread. */
+interface HandlerRun {
+  readonly result: Promise<unknown>;
+  /** The soft limit: abort the handler's signal. */
+  abort(reason: Error): void;
+  /** The hard limit: stop the handler if that is possible, and stop waiting for it. */
+  stop(reason: Error): void;
+  /** What {@link HandlerRun.stop} achieves, for the TimeLimitExceeded message. */
+  readonly stopped: string;
+}
+
 /**
- * Run a task's handler with its context available through `currentTask()`. Synchronous throws
- * and rejected promises are both failures; nothing a handler does can escape as an unhandled error.
+ * Run a task's handler with its context available through `currentTask()`, under its time limits.
+ * Synchronous throws and rejected promises are both failures; nothing a handler does can escape as
+ * an unhandled error. At the soft limit the context's signal aborts with SoftTimeLimitExceeded; at
+ * the hard limit the run ends as a TimeLimitExceeded failure whether or not the handler settles.
  */
-export async function executeTask(task: Task<unknown[], unknown>, context: TaskContext): Promise<ExecutionResult> {
+export async function executeTask(
+  task: Task<unknown[], unknown>,
+  context: ExecutionContext,
+  options: ExecuteOptions = {},
+): Promise<ExecutionResult> {
   const started = performance.now();
+  const runtimeMs = (): number => performance.now() - started;
+  const label = `${task.name}[${context.id}]`;
+  const limits = resolveTimeLimits(context.request.timeLimit, task.options, options.timeLimits);
+
+  let run: HandlerRun;
   try {
-    const { request } = context;
-    const args = bindArguments(task.name, task.options.params, request.args, request.kwargs);
-    const value = await runInTaskContext(context, () => task.handler(...args));
-    return { ok: true, value, runtimeMs: performance.now() - started };
+    const args = bindArguments(task.name, task.options.params, context.request.args, context.request.kwargs);
+    run = task.options.isolate === 'thread' ? startInThread(task, args, context, options.threads) : startHere(task, args, context);
   } catch (error) {
-    return { ok: false, error, runtimeMs: performance.now() - started };
+    return { ok: false, error, runtimeMs: runtimeMs() };
   }
+  if (limits.hard === undefined && limits.soft === undefined) {
+    return run.result.then(
+      (value) => ({ ok: true, value, runtimeMs: runtimeMs() }),
+      (error: unknown) => ({ ok: false, error, runtimeMs: runtimeMs() }),
+    );
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    return await new Promise<ExecutionResult>((resolve) => {
+      run.result.then(
+        (value) => resolve({ ok: true, value, runtimeMs: runtimeMs() }),
+        (error: unknown) => resolve({ ok: false, error, runtimeMs: runtimeMs() }),
+      );
+      const { soft, hard } = limits;
+      // A soft limit at or past the hard one would never come first: the hard limit aborts the signal.
+      if (soft !== undefined && (hard === undefined || soft < hard)) {
+        timers.push(setTimeout(() => run.abort(new SoftTimeLimitExceeded(soft, label)), toTimerMs(soft)));
+      }
+      if (hard !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            const error = new TimeLimitExceeded(hard, label, run.stopped);
+            run.stop(error);
+            options.logger?.warn(`Task ${label} reached its hard time limit of ${hard} s: marked failed; ${run.stopped}.`);
+            watchAbandoned(run.result, label, started, options.logger);
+            resolve({ ok: false, error, runtimeMs: runtimeMs() });
+          }, toTimerMs(hard)),
+        );
+      }
+    });
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
+
+/** Run the handler in this thread: it can only be asked to stop, through its signal. */
+function startHere(task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext): HandlerRun {
+  const controller = new AbortController();
+  const abort = (reason: Error): void => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  let result: Promise<unknown>;
+  try {
+    // Called synchronously, as before limits existed: a sync handler runs to its end right here.
+    result = Promise.resolve(runInTaskContext({ ...context, signal: controller.signal } as TaskContext, () => task.handler(...args)));
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  return {
+    result,
+    abort,
+    stop: abort,
+    stopped: "JavaScript cannot stop a running function, so its handler may still be running (isolate: 'thread' can stop CPU-bound work)",
+  };
+}
+
+/** Run the handler in a task thread, which the hard limit terminates. */
+function startInThread(task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext, threads: ThreadPool | undefined): HandlerRun {
+  if (!threads) {
+    throw new TaskqError('THREAD_POOL_MISSING', `Task ${task.name} has isolate: 'thread', but this executor was given no thread pool.`);
+  }
+  const { id, name, kwargs, retries, redelivered, queue, request } = context;
+  const run = threads.run(task.name, args, { id, name, kwargs, retries, redelivered, queue, request });
+  return {
+    result: run.result,
+    abort: (reason) => run.abort(reason),
+    stop: () => run.terminate(),
+    stopped: 'its worker thread was terminated',
+  };
+}
+
+/** Log when a handler left behind at its hard limit finishes after all, so operators see it. */
+function watchAbandoned(result: Promise<unknown>, label: string, started: number, logger: Logger | undefined): void {
+  const late = (how: string) => () =>
+    logger?.warn(`Task ${label} ${how} ${((performance.now() - started) / 1000).toFixed(3)} s after it started, past its hard time limit; the outcome was discarded.`);
+  result.then(late('returned'), late('threw'));
+}
+
+function toTimerMs(seconds: number): number {
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_MS);
 }
