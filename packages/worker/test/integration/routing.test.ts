@@ -22,7 +22,9 @@ describe('routing files and topology on the real broker', () => {
   });
 
   function app(options: Parameters<typeof createApp>[0] = {}): TaskqApp {
-    const created = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, config: dir, ...options });
+    // A dead-letter queue of the test's own, so refused messages never reach the shared taskq.dead.
+    const deadLetterQueue = broker.queue(uniqueName('r-dead'));
+    const created = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, config: dir, deadLetterQueue, ...options });
     cleanups.push(() => created.close());
     return created;
   }

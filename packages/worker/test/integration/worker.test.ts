@@ -14,7 +14,9 @@ describe('worker against the real broker', () => {
     options: { concurrency?: number; start?: boolean } = {},
   ): Promise<{ app: TaskqApp; worker: Worker; queue: string }> {
     const queue = broker.queue(uniqueName('w'));
-    const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, defaults: { defaultQueue: queue } });
+    // A dead-letter queue of the test's own, so refused messages never reach the shared taskq.dead.
+    const deadLetterQueue = broker.queue(uniqueName('w-dead'));
+    const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, defaults: { defaultQueue: queue }, deadLetterQueue });
     define(app);
     const worker = new Worker(app, { queues: [queue], concurrency: options.concurrency ?? 2, drainTimeoutMs: 5000 });
     cleanups.push(async () => {

@@ -1,0 +1,116 @@
+/**
+ * What a dead letter says about itself: the `x-taskq-*` headers a worker adds to the copy it puts
+ * in the dead-letter queue. Pure, shared by the worker (writing) and the CLI (reading).
+ */
+
+/** The default dead-letter queue, for queues whose routing file names no `deadLetter` target. */
+export const DEFAULT_DEAD_LETTER_QUEUE = 'taskq.dead';
+
+/** Why a message was dead-lettered (the `x-taskq-reason` header). */
+export type DeadLetterReason =
+  /** A task used all its retries and still failed. */
+  | 'max-retries'
+  /** Undecodable body, not a Celery task message, or malformed protocol headers. */
+  | 'malformed'
+  /** No task of that name is registered in the worker that received it. */
+  | 'unknown-task'
+  /** Its content type is not in the worker's accept list (pickle always lands here). */
+  | 'content-type'
+  /** Its body is bigger than the worker's `maxMessageBytes`. */
+  | 'too-large'
+  /** Missing (when signing is required), malformed or wrong signature. */
+  | 'bad-signature'
+  /** The handler threw `Reject`. */
+  | 'rejected';
+
+/** Every reason, in the order documentation lists them. */
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
+  'max-retries', 'malformed', 'unknown-task', 'content-type', 'too-large', 'bad-signature', 'rejected',
+];
+
+/** Header names. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'x-taskq-reason',
+  error: 'x-taskq-error',
+  task: 'x-taskq-task',
+  originalQueue: 'x-taskq-original-queue',
+  attempts: 'x-taskq-attempts',
+  deadLetteredAt: 'x-taskq-dead-lettered-at',
+} as const;
+
+/** The dead-letter note's prefix; `replay` removes every header that starts with it (except the signature). */
+const NOTE_PREFIX = 'x-taskq-';
+const KEPT_ON_REPLAY = new Set(['x-taskq-signature']);
+
+/** `x-taskq-error` is cut to this many characters (RabbitMQ headers live in memory with the message). */
+export const MAX_ERROR_HEADER_CHARS = 1024;
+
+/** The facts recorded on a dead letter. */
+export interface DeadLetterNote {
+  reason: DeadLetterReason;
+  /** The error message (truncated to ~1 KB). */
+  error: string;
+  /** The task name, when the message was readable far enough to know it. */
+  task?: string | undefined;
+  /** The queue the worker consumed it from. */
+  originalQueue: string;
+  /** How many times it ran or was tried: retries + 1. */
+  attempts: number;
+  deadLetteredAt: Date;
+}
+
+/** The headers for a dead letter: the original headers plus the note (note wins on a clash). */
+export function deadLetterHeaders(original: Record<string, unknown> | undefined, note: DeadLetterNote): Record<string, unknown> {
+  const headers: Record<string, unknown> = {
+    ...original,
+    [DEAD_LETTER_HEADERS.reason]: note.reason,
+    [DEAD_LETTER_HEADERS.error]: truncate(note.error, MAX_ERROR_HEADER_CHARS),
+    [DEAD_LETTER_HEADERS.originalQueue]: note.originalQueue,
+    [DEAD_LETTER_HEADERS.attempts]: note.attempts,
+    [DEAD_LETTER_HEADERS.deadLetteredAt]: note.deadLetteredAt.toISOString(),
+  };
+  if (note.task !== undefined) headers[DEAD_LETTER_HEADERS.task] = truncate(note.task, 255);
+  else delete headers[DEAD_LETTER_HEADERS.task];
+  return headers;
+}
+
+/** What a dead letter's headers say, read tolerantly (RabbitMQ's own `x-death` is a fallback). */
+export interface DeadLetterSummary {
+  /** The task id (`id` header, else the correlation id). */
+  id: string | undefined;
+  task: string | undefined;
+  reason: string | undefined;
+  error: string | undefined;
+  originalQueue: string | undefined;
+  attempts: number | undefined;
+  deadLetteredAt: string | undefined;
+}
+
+/** Read the note (and the task's identity) from a dead letter's headers and properties. */
+export function readDeadLetter(headers: Record<string, unknown> | undefined, correlationId?: string): DeadLetterSummary {
+  const h = headers ?? {};
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined);
+  const attempts = h[DEAD_LETTER_HEADERS.attempts];
+  return {
+    id: text(h['id']) ?? text(correlationId),
+    task: text(h[DEAD_LETTER_HEADERS.task]) ?? text(h['task']),
+    reason: text(h[DEAD_LETTER_HEADERS.reason]) ?? (h['x-first-death-reason'] !== undefined ? `broker:${text(h['x-first-death-reason'])}` : undefined),
+    error: text(h[DEAD_LETTER_HEADERS.error]),
+    originalQueue: text(h[DEAD_LETTER_HEADERS.originalQueue]) ?? text(h['x-first-death-queue']),
+    attempts: typeof attempts === 'number' ? attempts : typeof h['retries'] === 'number' ? h['retries'] + 1 : undefined,
+    deadLetteredAt: text(h[DEAD_LETTER_HEADERS.deadLetteredAt]),
+  };
+}
+
+/** The headers for replaying a dead letter: the note removed, everything else (signature included) kept. */
+export function withoutDeadLetterNote(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (!key.startsWith(NOTE_PREFIX) || KEPT_ON_REPLAY.has(key)) kept[key] = value;
+  }
+  return kept;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
