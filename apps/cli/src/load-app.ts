@@ -32,6 +32,8 @@ export async function loadApp(modulePath: string): Promise<TaskqApp> {
         `Add 'export const app = createApp()' (or a default export).`,
     );
   }
+  // Worker threads (tasks with isolate: 'thread') load this same module.
+  if (!app.sourceModule) app.setSourceModule(file);
   return app;
 }
 

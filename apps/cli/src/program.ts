@@ -1,4 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_LIST_LIMIT } from '@taskq/core';
+import {
+  runDeadLettersInspect, runDeadLettersList, runDeadLettersPurge, runDeadLettersReplay,
+} from './commands/dead-letters-command';
 import { runRoutesCommand } from './commands/routes-command';
 import { runWorkerCommand } from './commands/worker-command';
 import { EXIT_USAGE, reportError } from './cli-error';
@@ -21,9 +25,14 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .option('-c, --concurrency <n>', 'tasks run at once, also the prefetch (default: number of CPUs)')
     .option('--config <file-or-dir>', 'routing config (overrides the app and TASKQ_CONFIG)')
     .option('-b, --broker <url>', 'broker URL (overrides the app and TASKQ_BROKER_URL)')
+    .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')
+    .option('--tls-cert <file>', 'client certificate (PEM) for amqps://')
+    .option('--tls-key <file>', 'client private key (PEM) for amqps://')
     .option('--result-backend <url>', "rpc://, redis://host:6379/0 or disabled (overrides the app and TASKQ_RESULT_BACKEND)")
     .addOption(new Option('-l, --loglevel <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long to wait for running tasks (default 30)')
+    .option('--time-limit <seconds>', 'hard time limit for tasks that set none: marked failed, slot freed (default: none)')
+    .option('--soft-time-limit <seconds>', "soft time limit for tasks that set none: aborts currentTask().signal (default: none)")
     .action(async (options) => onExit(await runWorkerCommand(options)));
 
   program
@@ -37,7 +46,36 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .option('--routing-key <key>', 'as if sent with { routingKey }')
     .action(async (taskNames: string[], options) => onExit(await runRoutesCommand(taskNames, options)));
 
+  addDeadLettersCommand(program, onExit);
+
   return program;
+}
+
+/** `taskq dead-letters` (alias `dlq`): list, inspect, replay and purge a dead-letter queue. */
+function addDeadLettersCommand(program: Command, onExit: (code: number) => void): void {
+  const deadLetters = program
+    .command('dead-letters')
+    .alias('dlq')
+    .description('list, inspect, replay and purge dead letters (needs only the broker)');
+  const common = (command: Command): Command =>
+    command
+      .option('--queue <name>', "the dead-letter queue (default: the app's deadLetterQueue, else taskq.dead)")
+      .option('-b, --broker <url>', 'broker URL (default: the app\'s, else TASKQ_BROKER_URL)')
+      .option('-A, --app <module>', "optional tasks module: its broker, TLS settings and deadLetterQueue");
+
+  common(deadLetters.command('list').description('show the first dead letters: id, task, reason, original queue, attempts, time'))
+    .option('--limit <n>', `how many to show (default ${DEFAULT_LIST_LIMIT})`)
+    .action(async (options) => onExit(await runDeadLettersList(options)));
+  common(deadLetters.command('inspect').description('show the headers and decoded body of a task\'s dead letter'))
+    .argument('<task-id>', 'the task id')
+    .action(async (taskId: string, options) => onExit(await runDeadLettersInspect(taskId, options)));
+  common(deadLetters.command('replay').description('re-publish dead letters to their original queue (confirmed), then remove them'))
+    .argument('[task-ids...]', 'task ids to replay')
+    .option('--all', 'replay every dead letter in the queue')
+    .action(async (taskIds: string[], options) => onExit(await runDeadLettersReplay(taskIds, options)));
+  common(deadLetters.command('purge').description('delete every dead letter in the queue'))
+    .option('--yes', 'really delete them')
+    .action(async (options) => onExit(await runDeadLettersPurge(options)));
 }
 
 /** Run the CLI with `argv` (process.argv form); resolves with the exit code. */

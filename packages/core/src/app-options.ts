@@ -1,6 +1,8 @@
 import type { Logger, LogLevel } from './logger';
 import type { RoutingDefaults } from './routing';
 import type { Serializer } from './serialization';
+import type { SigningOptions } from './signing';
+import type { ReconnectOptions, TlsOptions } from './transport';
 
 /** Options for {@link createApp}. Every field is optional. */
 export interface AppOptions {
@@ -35,6 +37,34 @@ export interface AppOptions {
    * @defaultValue 86400 (one day)
    */
   resultExpires?: number;
+  /** TLS for `amqps://` brokers: CA, client certificate and key (PEM text, Buffers or file paths). Verification is on by default. */
+  tls?: TlsOptions;
+  /** How connections recover after a broker restart or a dropped connection. @defaultValue retry forever, 200 ms doubling to 5 s */
+  reconnect?: ReconnectOptions;
+  /**
+   * How long a send may wait for the broker, including a reconnect, before it rejects. A send never
+   * resolves without the broker's confirm. @defaultValue 30000 ms
+   */
+  sendTimeoutMs?: number;
+  /**
+   * The largest task body, in bytes, a producer sends and a worker accepts (a bigger delivery is
+   * dead-lettered before it is decoded, reason `too-large`). Big payloads belong in storage, with
+   * a reference in the task. @defaultValue 16 MiB (RabbitMQ 4's own default `max_message_size`)
+   */
+  maxMessageBytes?: number;
+  /**
+   * Sign sent tasks with HMAC-SHA256 (header `x-taskq-signature`), and make workers refuse
+   * unsigned (when `required`) or wrongly signed messages: they go to the dead-letter queue
+   * unrun. `false` turns signing off even when `TASKQ_SIGNING_KEY` is set.
+   * @defaultValue `TASKQ_SIGNING_KEY` (required), else no signing
+   */
+  signing?: SigningOptions | false;
+  /**
+   * The dead-letter queue for queues whose routing file names no `deadLetter` target: a worker
+   * puts there, with `x-taskq-*` headers saying why, what it cannot or will not run.
+   * @defaultValue `'taskq.dead'`
+   */
+  deadLetterQueue?: string;
   /** Where log lines go. @defaultValue a console logger on stderr at `logLevel` */
   logger?: Logger;
   /** @defaultValue `TASKQ_LOG_LEVEL`, else `'info'` */
@@ -44,6 +74,7 @@ export interface AppOptions {
 /** Options the CLI (or a test) may override after the tasks module created the app. */
 export interface AppOverrides {
   brokerUrl?: string;
+  tls?: TlsOptions;
   resultBackend?: string;
   config?: string;
   logger?: Logger;
@@ -51,3 +82,8 @@ export interface AppOverrides {
 
 /** The default accept list: every built-in serializer, never pickle. */
 export const DEFAULT_ACCEPT: readonly string[] = ['json', 'msgpack', 'yaml'];
+
+/** The default `maxMessageBytes`: 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** RabbitMQ refuses messages over 512 MiB whatever its configuration. */
+export const MAX_MESSAGE_BYTES_LIMIT = 512 * 1024 * 1024;

@@ -1,4 +1,7 @@
-import { DEFAULT_ACCEPT, type AppOptions, type AppOverrides } from './app-options';
+import {
+  DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, type AppOptions, type AppOverrides,
+} from './app-options';
+import { DEFAULT_DEAD_LETTER_QUEUE } from './dead-letters';
 import { TaskqError } from './errors';
 import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './logger';
 import { Producer } from './producer';
@@ -12,10 +15,14 @@ import {
 } from './routing';
 import type { SendOptions } from './send-options';
 import { createSerializerRegistry, type AcceptList, type SerializerRegistry } from './serialization';
+import { resolveSigning, type MessageSigner } from './signing';
 import { Task, type TaskHandler, type TaskOptions } from './task';
 import { TaskRegistry } from './task-registry';
+import { checkTimeLimits } from './time-limits';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
-  ConfirmPublisher, DEFAULT_BROKER_URL, DelayedDelivery, LazyConnection, maskBrokerUrl, Topology, validateBrokerUrl,
+  ConfirmPublisher, DEFAULT_BROKER_URL, DEFAULT_SEND_TIMEOUT_MS, DelayedDelivery, LazyConnection, maskBrokerUrl, Topology, validateBrokerUrl,
 } from './transport';
 
 /**
@@ -32,12 +39,23 @@ export class TaskqApp {
   readonly serializers: SerializerRegistry;
   private brokerUrlValue: string;
   private configPath: string | undefined;
+  private sourceModulePath: string | undefined;
   private routerValue: Router;
   private loggerValue: Logger;
   private readonly acceptNames: readonly string[];
   private readonly defaultsOverride: AppOptions['defaults'];
   private resultSetting: ResultBackendSetting;
   private readonly resultExpiresSeconds: number;
+  private tls: AppOptions['tls'];
+  private readonly reconnect: AppOptions['reconnect'];
+  /** How long a send may wait for the broker before it rejects. */
+  readonly sendTimeoutMs: number;
+  /** The largest task body producers send and workers accept, in bytes. */
+  readonly maxMessageBytes: number;
+  /** The default dead-letter queue (for queues without a `deadLetter` target in their routing file). */
+  readonly deadLetterQueue: string;
+  /** Signs sent tasks and checks received ones; undefined when signing is off. Never exposes its key. */
+  readonly signer: MessageSigner | undefined;
   private producerParts: ProducerState | undefined;
   private closed = false;
 
@@ -55,6 +73,12 @@ export class TaskqApp {
     this.routerValue = new Router(this.loadConfig());
     this.resultSetting = parseResultBackend(options.resultBackend ?? process.env['TASKQ_RESULT_BACKEND'] ?? 'rpc://');
     this.resultExpiresSeconds = checkResultExpires(options.resultExpires ?? 86_400);
+    this.tls = options.tls;
+    this.reconnect = options.reconnect;
+    this.sendTimeoutMs = checkPositive(options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS, 'sendTimeoutMs');
+    this.maxMessageBytes = checkMaxMessageBytes(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    this.deadLetterQueue = checkDeadLetterQueue(options.deadLetterQueue ?? DEFAULT_DEAD_LETTER_QUEUE);
+    this.signer = resolveSigning(options.signing);
   }
 
   /** The result backend for logs: `rpc://`, the Redis URL with its password masked, or `disabled`. */
@@ -87,8 +111,11 @@ export class TaskqApp {
   /** The producer side of the result backend, or undefined when results are disabled. */
   createResultBackend(connection: LazyConnection): ResultBackend | undefined {
     switch (this.resultSetting.kind) {
-      case 'rpc':
-        return new RpcResultBackend(() => connection.get(), this.acceptList(), this.loggerValue);
+      case 'rpc': {
+        const backend = new RpcResultBackend(() => connection.get(), this.acceptList(), this.loggerValue);
+        connection.onReconnect(() => backend.restart());
+        return backend;
+      }
       case 'redis':
         return createRedisResultBackend(this.resultSetting.url, this.acceptList(), this.loggerValue);
       case 'disabled':
@@ -104,6 +131,26 @@ export class TaskqApp {
   /** The broker URL (contains the password: never log it; use {@link brokerUrlMasked}). */
   get brokerUrl(): string {
     return this.brokerUrlValue;
+  }
+
+  /**
+   * The module that defines this app and its tasks, if known (`taskq worker --app` sets it). Tasks
+   * with `isolate: 'thread'` run in worker threads that load this module again.
+   */
+  get sourceModule(): string | undefined {
+    return this.sourceModulePath;
+  }
+
+  /**
+   * Record the module that defines this app (an absolute path or file URL), for workers not started
+   * by the CLI: `app.setSourceModule(__filename)` in the tasks module.
+   */
+  setSourceModule(path: string): this {
+    if (typeof path !== 'string' || path === '') {
+      throw new TaskqError('INVALID_OPTION', `setSourceModule() needs the path of the tasks module, found ${JSON.stringify(path)}.`);
+    }
+    this.sourceModulePath = path.startsWith('file:') ? fileURLToPath(path) : resolvePath(path);
+    return this;
   }
 
   /** Where the routing config was loaded from, if anywhere. */
@@ -137,6 +184,7 @@ export class TaskqApp {
       this.brokerUrlValue = overrides.brokerUrl;
     }
     if (overrides.logger) this.loggerValue = overrides.logger;
+    if (overrides.tls) this.tls = { ...this.tls, ...overrides.tls };
     if (overrides.resultBackend !== undefined) this.resultSetting = parseResultBackend(overrides.resultBackend);
     if (overrides.config !== undefined) {
       this.configPath = overrides.config;
@@ -157,6 +205,10 @@ export class TaskqApp {
     if (typeof handler !== 'function') {
       throw new TaskqError('INVALID_TASK', `app.task('${name}', handler): the handler must be a function, found ${typeof handler}.`);
     }
+    checkTimeLimits(options, `app.task('${name}')`, 'INVALID_TASK');
+    if (options.isolate !== undefined && options.isolate !== 'none' && options.isolate !== 'thread') {
+      throw new TaskqError('INVALID_TASK', `app.task('${name}'): isolate must be 'none' or 'thread', found ${JSON.stringify(options.isolate)}.`);
+    }
     const task = new Task<A, R>(name, handler, this, options);
     this.tasks.add(task);
     return task;
@@ -173,7 +225,10 @@ export class TaskqApp {
 
   /** Open a separate broker connection for a role such as `worker` (used by @taskq/worker). */
   openConnection(role: string): LazyConnection {
-    return new LazyConnection(this.brokerUrlValue, `taskq ${role}`, this.loggerValue);
+    return new LazyConnection(this.brokerUrlValue, `taskq ${role}`, this.loggerValue, {
+      ...(this.tls ? { tls: this.tls } : {}),
+      ...(this.reconnect ? { reconnect: this.reconnect } : {}),
+    });
   }
 
   /** Build a {@link Topology} over `connection` that knows this app's routing config. */
@@ -221,10 +276,18 @@ function createProducerState(app: TaskqApp): ProducerState {
   const connection = app.openConnection('producer');
   const get = () => connection.get();
   const topology = app.createTopology(connection);
-  const publisher = new ConfirmPublisher(get);
+  const publisher = new ConfirmPublisher(get, app.sendTimeoutMs);
   const delays = new DelayedDelivery(get);
   const results = app.createResultBackend(connection);
-  const producer = new Producer({ router: app.router, serializers: app.serializers, topology, publisher, delays, results });
+  const producer = new Producer({
+    router: app.router, serializers: app.serializers, topology, publisher, delays, results, sendTimeoutMs: app.sendTimeoutMs,
+    maxMessageBytes: app.maxMessageBytes, signer: app.signer,
+  });
+  // After a reconnect the broker may have lost non-durable objects: declare again on next use.
+  connection.onReconnect(() => {
+    topology.reset();
+    delays.reset();
+  });
   return { connection, topology, publisher, delays, results, producer };
 }
 
@@ -234,6 +297,30 @@ const DISABLED_STORE: ResultStore = {
   store: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };
+
+function checkPositive(value: number, name: string): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+    throw new TaskqError('INVALID_OPTION', `${name} must be a positive number of milliseconds, found ${String(value)}.`);
+  }
+  return value;
+}
+
+function checkMaxMessageBytes(bytes: number): number {
+  if (!(Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MESSAGE_BYTES_LIMIT)) {
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `maxMessageBytes must be a whole number of bytes from 1 to ${MAX_MESSAGE_BYTES_LIMIT} (RabbitMQ's hard limit), found ${String(bytes)}.`,
+    );
+  }
+  return bytes;
+}
+
+function checkDeadLetterQueue(name: string): string {
+  if (typeof name !== 'string' || name.trim() === '' || Buffer.byteLength(name) > 255 || name.startsWith('amq.')) {
+    throw new TaskqError('INVALID_OPTION', `deadLetterQueue must be a queue name of 1–255 bytes not starting with 'amq.', found ${JSON.stringify(name)}.`);
+  }
+  return name;
+}
 
 function checkResultExpires(seconds: number): number {
   if (!Number.isInteger(seconds) || seconds < 1) {

@@ -138,9 +138,59 @@ export class TaskFailedError extends TaskqError {
   }
 }
 
+/**
+ * A task ran past its soft time limit. It is the reason of the `currentTask().signal` abort, so a
+ * handler that throws `signal.reason` (or passes the signal to `fetch`) fails with it; the caller
+ * sees `excType` `SoftTimeLimitExceeded`, Celery's name.
+ */
+export class SoftTimeLimitExceeded extends TaskqError {
+  constructor(
+    /** The soft limit that passed, in seconds. */
+    readonly limitSeconds: number,
+    task?: string,
+  ) {
+    super(
+      'SOFT_TIME_LIMIT',
+      `Task ${task ?? ''}${task ? ' ' : ''}exceeded its soft time limit of ${limitSeconds} s. ` +
+        'Finish or clean up when currentTask().signal aborts, or raise the limit (softTimeLimit).',
+    );
+  }
+}
+
+/**
+ * A task ran past its hard time limit: the worker marked it failed, acked it and freed its slot
+ * (a task in a worker thread was terminated; an in-process handler cannot be stopped).
+ */
+export class TimeLimitExceeded extends TaskqError {
+  constructor(
+    /** The hard limit that passed, in seconds. */
+    readonly limitSeconds: number,
+    task?: string,
+    detail?: string,
+  ) {
+    super(
+      'TIME_LIMIT',
+      `Task ${task ?? ''}${task ? ' ' : ''}exceeded its hard time limit of ${limitSeconds} s and was marked failed` +
+        `${detail ? `; ${detail}` : ''}. Raise the limit (timeLimit) if the task needs longer.`,
+    );
+  }
+}
+
 /** Something was used after `close()`. */
 export class ClosedError extends TaskqError {
   constructor(what: string) {
     super('CLOSED', `${what} is closed; create a new one instead of reusing it after close().`);
+  }
+}
+
+/** An encoded task body is bigger than the app's `maxMessageBytes`. */
+export class MessageTooLargeError extends TaskqError {
+  constructor(readonly taskName: string, readonly sizeBytes: number, readonly limitBytes: number) {
+    super(
+      'MESSAGE_TOO_LARGE',
+      `Task '${taskName}' encodes to ${sizeBytes} bytes, over the limit of ${limitBytes} bytes (maxMessageBytes). ` +
+        `Pass a reference instead (a URL, a storage key, a database id) and let the task fetch the data, ` +
+        `or raise the limit with createApp({ maxMessageBytes }) on producers and workers alike.`,
+    );
   }
 }

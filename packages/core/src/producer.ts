@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { TaskqError } from './errors';
+import { BrokerError, MessageTooLargeError, TaskqError } from './errors';
 import { buildTaskMessage, type EncodedMessage } from './protocol';
 import { AsyncResult, type ResultBackend } from './results';
 import type { ResolvedRoute, Router } from './routing';
 import { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 import type { SerializerRegistry } from './serialization';
+import { SIGNATURE_HEADER, type MessageSigner } from './signing';
+import { checkTimeLimits } from './time-limits';
 import {
-  ConfirmPublisher, DelayedDelivery, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Topology,
+  beforeDeadline, ConfirmPublisher, DelayedDelivery, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Topology,
 } from './transport';
 
 /** What the producer needs from its app. */
@@ -17,6 +19,12 @@ export interface ProducerParts {
   publisher: ConfirmPublisher;
   delays: DelayedDelivery;
   results: ResultBackend | undefined;
+  /** How long a send may wait for the broker (connection recovery included). */
+  sendTimeoutMs: number;
+  /** The largest task body to send, in bytes. @defaultValue no limit */
+  maxMessageBytes?: number;
+  /** Signs every task message when set. */
+  signer?: MessageSigner | undefined;
 }
 
 /**
@@ -54,9 +62,16 @@ export class Producer {
         ...(backend?.replyTo ? { replyTo: backend.replyTo } : {}),
         ...(priority !== undefined ? { priority } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
+        ...timeLimitHeader(options),
       },
       serializer,
     );
+
+    const { maxMessageBytes, signer } = this.parts;
+    if (maxMessageBytes !== undefined && message.content.length > maxMessageBytes) {
+      throw new MessageTooLargeError(name, message.content.length, maxMessageBytes);
+    }
+    if (signer) message.headers[SIGNATURE_HEADER] = signer.sign(message.headers, message, message.content);
 
     const result = new AsyncResult<R>(id, name, backend);
     backend?.track(id, result);
@@ -72,8 +87,19 @@ export class Producer {
   /** Publish an already-encoded message on `route`, through the delay ladder when `delayMs` > 0. */
   async publish(route: ResolvedRoute, message: EncodedMessage, delayMs = 0): Promise<void> {
     const { topology, publisher, delays } = this.parts;
-    if (route.queue && !topology.isQueueReady(route.queue.name)) await topology.ensureQueue(route.queue);
-    else if (!route.queue && route.exchangeDeclaration) await topology.ensureExchange(route.exchangeDeclaration);
+    // Declarations wait for the connection like publishes do, bounded by the same send timeout.
+    const deadline = Date.now() + this.parts.sendTimeoutMs;
+    const unavailable = (): BrokerError =>
+      new BrokerError(
+        'BROKER_UNAVAILABLE',
+        `The broker could not be reached within ${this.parts.sendTimeoutMs} ms; the message was not sent. ` +
+          `Check that RabbitMQ is running, or raise sendTimeoutMs.`,
+      );
+    if (route.queue && !topology.isQueueReady(route.queue.name)) {
+      await beforeDeadline(topology.ensureQueue(route.queue), deadline, unavailable);
+    } else if (!route.queue && route.exchangeDeclaration) {
+      await beforeDeadline(topology.ensureExchange(route.exchangeDeclaration), deadline, unavailable);
+    }
 
     const { ladderSeconds } = splitDelay(delayMs);
     if (ladderSeconds > 0) {
@@ -84,7 +110,7 @@ export class Producer {
             `'${route.routingKey}' matches no configured queue. Pass { queue } or declare the queue in a routing file.`,
         );
       }
-      if (!delays.isTargetReady(route.queue.name)) await delays.ensureTarget(route.queue.name);
+      if (!delays.isTargetReady(route.queue.name)) await beforeDeadline(delays.ensureTarget(route.queue.name), deadline, unavailable);
       await publisher.publish(LADDER_ENTRY_EXCHANGE, delayRoutingKey(ladderSeconds, route.queue.name), message.content, toPublishOptions(message));
       return;
     }
@@ -123,6 +149,13 @@ function checkSendArguments(name: string, args: readonly unknown[], options: Sen
   if (options.kwargs !== undefined && (options.kwargs === null || typeof options.kwargs !== 'object' || Array.isArray(options.kwargs))) {
     throw new TaskqError('INVALID_OPTION', `kwargs for task '${name}' must be a plain object of named arguments.`);
   }
+  checkTimeLimits(options, `Send options for task '${name}'`);
+}
+
+/** Celery's `timelimit: [hard, soft]` header, only when the call sets a limit. */
+function timeLimitHeader(options: SendOptions): { timeLimit?: [number | null, number | null] } {
+  if (options.timeLimit === undefined && options.softTimeLimit === undefined) return {};
+  return { timeLimit: [options.timeLimit ?? null, options.softTimeLimit ?? null] };
 }
 
 function readEta(options: SendOptions, now: number): Date | undefined {

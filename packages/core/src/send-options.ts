@@ -24,10 +24,20 @@ export interface SendOptions {
   expires?: Date | string | number;
   /** Do not send a result back; `get()` on the returned handle rejects. @defaultValue false */
   ignoreResult?: boolean;
+  /**
+   * Hard time limit in seconds for this call (Celery's `time_limit`; the `timelimit` header's
+   * first element). Wins over the task's and the worker's. @defaultValue the task's, else the worker's
+   */
+  timeLimit?: number;
+  /**
+   * Soft time limit in seconds for this call (Celery's `soft_time_limit`; the header's second
+   * element). @defaultValue the task's, else the worker's
+   */
+  softTimeLimit?: number;
 }
 
 /** The keys of {@link SendOptions}, to reject misspelt options from JavaScript callers. */
 export const SEND_OPTION_KEYS: ReadonlySet<string> = new Set([
   'queue', 'exchange', 'routingKey', 'priority', 'serializer', 'kwargs', 'taskId', 'headers',
-  'countdown', 'eta', 'expires', 'ignoreResult',
+  'countdown', 'eta', 'expires', 'ignoreResult', 'timeLimit', 'softTimeLimit',
 ]);

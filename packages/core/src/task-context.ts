@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TaskRequest } from './protocol';
+import type { Retry, RetryRequest } from './task-control';
 
 /** What a running task can know about its own delivery. */
 export interface TaskContext {
@@ -17,6 +18,18 @@ export interface TaskContext {
   readonly queue: string;
   /** The full decoded request: headers, eta, expires, reply_to, … */
   readonly request: TaskRequest;
+  /**
+   * Ask to run this task again later (Celery's `self.retry()`): throws a {@link Retry}, so
+   * `throw currentTask().retry({ countdown: 60 })` and a bare call both work.
+   */
+  retry(request?: RetryRequest): never;
+  /**
+   * Aborts when the task's soft time limit passes (reason: `SoftTimeLimitExceeded`), or at the hard
+   * limit when there is no soft one (reason: `TimeLimitExceeded`). Check it in long loops
+   * (`signal.throwIfAborted()`) or pass it on (`fetch(url, { signal })`) to stop in time; a
+   * handler that ignores it runs on. Never aborts for a task without limits.
+   */
+  readonly signal: AbortSignal;
 }
 
 const storage = new AsyncLocalStorage<TaskContext>();

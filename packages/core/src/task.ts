@@ -1,11 +1,12 @@
 import type { AsyncResult } from './results';
+import { resolveRetryPolicy, type RetryPolicy, type RetrySettings } from './retry-settings';
 import type { SendOptions } from './send-options';
 
 /** A task handler: sync or async, called with the positional arguments the caller sent. */
 export type TaskHandler<A extends unknown[] = unknown[], R = unknown> = (...args: A) => R | Promise<R>;
 
-/** Per-task settings given to `app.task(name, handler, options)`. */
-export interface TaskOptions {
+/** Per-task settings given to `app.task(name, handler, options)`, including its retry settings. */
+export interface TaskOptions extends RetrySettings {
   /** Send options applied to every call of this task (a call's own options win). */
   defaults?: SendOptions;
   /**
@@ -14,6 +15,25 @@ export interface TaskOptions {
    * are only available as `currentTask().kwargs`.
    */
   params?: readonly string[];
+  /**
+   * Hard time limit in seconds (Celery's `time_limit`): past it the task is marked failed with
+   * `TimeLimitExceeded`, acked, and its slot freed. A caller's `timeLimit` send option wins; this
+   * wins over the worker's `--time-limit`. @defaultValue none
+   */
+  timeLimit?: number;
+  /**
+   * Soft time limit in seconds (Celery's `soft_time_limit`): `currentTask().signal` aborts with
+   * `SoftTimeLimitExceeded`, so the handler can clean up and throw. Precedence as `timeLimit`.
+   * @defaultValue none
+   */
+  softTimeLimit?: number;
+  /**
+   * `'thread'` runs the handler in a worker thread (`node:worker_threads`) that loads the app's
+   * module again, so the hard limit can really stop CPU-bound work (it terminates the thread).
+   * Arguments and results cross by structured clone. Needs the worker to know the module: the
+   * CLI's `--app`, or `app.setSourceModule(path)`. @defaultValue 'none' (in the worker's thread)
+   */
+  isolate?: 'none' | 'thread';
 }
 
 /** What a task needs from its app to send itself. */
@@ -26,6 +46,9 @@ export interface TaskSender {
  * Argument and result types flow from the handler to callers.
  */
 export class Task<A extends unknown[] = unknown[], R = unknown> {
+  /** The retry settings with Celery's defaults applied (validated at registration). */
+  readonly retryPolicy: RetryPolicy;
+
   constructor(
     /** The name workers look the task up by (Celery's task name). */
     readonly name: string,
@@ -34,7 +57,9 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
     private readonly sender: TaskSender,
     /** Options this task was registered with. */
     readonly options: TaskOptions = {},
-  ) {}
+  ) {
+    this.retryPolicy = resolveRetryPolicy(name, options);
+  }
 
   /**
    * Send the task. Resolves when the broker has confirmed the message, with a handle whose

@@ -28,6 +28,11 @@ export class ResultReporter {
     return this.store.store(request, this.meta(request, state, exceptionInfo(error), traceback));
   }
 
+  /** Celery's RETRY document (`mark_as_retry`): the error that caused the retry. Not a final state: `get()` keeps waiting. */
+  retry(request: TaskRequest, error: unknown): Promise<void> {
+    return this.failure(request, error, 'RETRY');
+  }
+
   private meta(request: TaskRequest, status: TaskState, result: unknown, traceback: string | null) {
     return buildResultMeta({
       taskId: request.id,

@@ -16,6 +16,17 @@ export interface WorkerOptions {
   drainTimeoutMs?: number;
   /** Serializer used for result messages. @defaultValue 'json' (Celery's result_serializer) */
   resultSerializer?: string;
+  /**
+   * Hard time limit in seconds for tasks that set none (CLI `--time-limit`): past it a task is
+   * marked failed with `TimeLimitExceeded`, acked, and its slot freed. The message's `timelimit`
+   * header and the task's `timeLimit` win. @defaultValue none
+   */
+  timeLimit?: number;
+  /**
+   * Soft time limit in seconds for tasks that set none (CLI `--soft-time-limit`): the task's
+   * `currentTask().signal` aborts with `SoftTimeLimitExceeded`. @defaultValue none
+   */
+  softTimeLimit?: number;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;

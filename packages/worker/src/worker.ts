@@ -1,18 +1,25 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  BrokerError, NotRegisteredError, TaskqError, parseTaskMessage,
-  type AcceptList, type EncodedMessage, type ResultStore, type LazyConnection, type ResolvedRoute, type TaskqApp, type TaskRequest,
+  BrokerError, DeadLetterPublisher, NotRegisteredError, Retry, TaskqError, checkTimeLimits, parseTaskMessage,
+  type AcceptList, type DeadLetterReason, type EncodedMessage, type ResultStore, type LazyConnection, type ResolvedRoute, type Task,
+  type TaskqApp, type TaskRequest,
 } from '@taskq/core';
-import { ackActionFor, type DeliveryOutcome } from './ack-policy';
+import { ackActionFor, undecodableReason, type DeliveryOutcome } from './ack-policy';
+import { screenDelivery } from './delivery-screen';
+import { encodedCopy, retryCopy } from './message-copy';
+import { decideFailure } from './retry-policy';
 import { describeValue, ResultReporter } from './result-reporter';
-import { executeTask } from './task-executor';
+import { executeTask, type ExecuteOptions } from './task-executor';
+import { checkThreadTasks, ThreadPool } from './thread-pool';
 import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, type WorkerOptions } from './worker-options';
 
 /** Events a worker emits (besides `error` when its broker connection is lost). */
 export interface WorkerEventMap {
   'task-succeeded': [request: TaskRequest, value: unknown, runtimeMs: number];
   'task-failed': [request: TaskRequest, error: unknown, runtimeMs: number];
+  /** The task will run again after `delayMs`; its next attempt is confirmed in the broker. */
+  'task-retried': [request: TaskRequest, error: unknown, delayMs: number];
   'message-rejected': [queue: string, reason: Error];
   error: [error: Error];
 }
@@ -38,6 +45,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private stopping: Promise<void> | undefined;
+  private opening: Promise<void> | undefined;
+  private readonly threads: ThreadPool;
+  private readonly execution: ExecuteOptions;
 
   constructor(
     readonly app: TaskqApp,
@@ -49,6 +59,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.accept = app.acceptList();
     this.connection = app.openConnection('worker');
+    checkTimeLimits(options, 'Worker options');
+    checkThreadTasks(app);
+    this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, logger: app.logger });
+    this.execution = { timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger };
   }
 
   /** Number of deliveries being handled right now. */
@@ -58,27 +72,52 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Connect, declare the queues (existing ones are used as they are) and start consuming. */
   async start(): Promise<void> {
+    await this.connection.get(); // the first connection fails fast with a clear error
+    // After a broker restart or a dropped connection: declare and consume again, in this process.
+    this.connection.onReconnect(() => this.resume());
+    this.connection.onFailure((error) => this.emit('error', error));
+    await this.consume();
+    this.logBanner();
+  }
+
+  /** Open a consuming channel unless one is open or opening (reconnects and channel errors both call this). */
+  private resume(): void {
+    if (this.stopping || this.channel || this.opening) return;
+    this.opening = this.consume()
+      .catch((err: unknown) => {
+        this.app.logger.error(`Could not resume consuming: ${(err as Error).message}; retrying in 1 s.`);
+        setTimeout(() => this.resume(), 1000).unref();
+      })
+      .finally(() => {
+        this.opening = undefined;
+      });
+  }
+
+  private async consume(): Promise<void> {
     const connection = await this.connection.get();
-    connection.on('close', () => {
-      if (!this.stopping) this.emit('error', new BrokerError('CONNECTION_LOST', 'The worker lost its broker connection; running tasks will be redelivered.'));
-    });
     const topology = this.app.createTopology(this.connection);
     for (const queue of this.queues) await topology.ensureQueue(this.app.router.queue(queue));
     await topology.close();
 
     const channel = await connection.createChannel();
     channel.on('error', (err: Error) => this.app.logger.error(`Worker channel closed by the broker: ${err.message}`));
+    channel.on('close', () => {
+      if (this.channel !== channel) return;
+      this.channel = undefined;
+      // Unacked deliveries of this channel go back to the queue; their late acks are dropped (see settle).
+      if (!this.stopping) setTimeout(() => this.resume(), 100).unref();
+    });
     // One prefetch window for the whole channel when several queues share it, so the total number
     // of unacked deliveries — not the number per queue — equals the concurrency.
     await channel.prefetch(this.concurrency, this.queues.length > 1);
-    this.channel = channel;
     this.resultStore = this.app.createResultStore(channel, this.options.resultSerializer);
     this.reporter = new ResultReporter(this.resultStore);
+    this.consumerTags.length = 0;
+    this.channel = channel;
     for (const queue of this.queues) {
-      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message), { noAck: false });
+      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message, channel), { noAck: false });
       this.consumerTags.push(consumerTag);
     }
-    this.logBanner();
   }
 
   /**
@@ -100,6 +139,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         this.app.logger.warn(`${this.inFlight} task(s) still running after ${this.drainTimeoutMs} ms; closing: the broker will redeliver them.`);
       }
     }
+    await this.threads.close();
     await channel?.close().catch(() => undefined);
     await this.resultStore?.close().catch(() => undefined);
     await this.connection.close();
@@ -117,18 +157,18 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     });
   }
 
-  private onDelivery(queue: string, message: ConsumeMessage): void {
+  private onDelivery(queue: string, message: ConsumeMessage, channel: Channel): void {
     if (this.stopping) {
-      this.settle(message, 'not-started');
+      this.settle(channel, message, 'not-started');
       return;
     }
     this.inFlight++;
     this.handle(queue, message)
-      .then((outcome) => this.settle(message, outcome))
+      .then((outcome) => this.settle(channel, message, outcome))
       .catch((err: unknown) => {
         // Only a taskq bug gets here; requeue rather than lose the task.
         this.app.logger.error(`Internal error while handling a message from '${queue}'`, err);
-        this.settle(message, 'not-started');
+        this.settle(channel, message, 'not-started');
       })
       .finally(() => {
         this.inFlight--;
@@ -139,23 +179,22 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private async handle(queue: string, message: ConsumeMessage): Promise<DeliveryOutcome> {
     const { logger } = this.app;
     const reporter = this.reporter!;
+    // Size and signature are checked before a single byte is decoded.
+    const refusal = screenDelivery(message.content, message.properties, { maxMessageBytes: this.app.maxMessageBytes, signer: this.app.signer });
+    if (refusal) return this.deadLetter(queue, message, refusal.reason, refusal.error);
     let request: TaskRequest;
     try {
       request = parseTaskMessage(message.content, message.properties, this.accept);
     } catch (err) {
-      logger.error(`Rejected a message from queue '${queue}': ${(err as Error).message}`);
-      this.emit('message-rejected', queue, err as Error);
-      return 'malformed';
+      return this.deadLetter(queue, message, undecodableReason(err), err);
     }
     const label = `${request.name}[${request.id}]`;
 
     const task = this.app.tasks.find(request.name);
     if (!task) {
       const error = new NotRegisteredError(request.name, this.app.tasks.names());
-      logger.error(`Rejected task ${label} from queue '${queue}': ${error.message}`);
       if (reporter.wantsResult(request)) await reporter.failure(request, error);
-      this.emit('message-rejected', queue, error);
-      return 'unknown-task';
+      return this.deadLetter(queue, message, 'unknown-task', error, request);
     }
 
     if (request.expires && request.expires.getTime() <= Date.now()) {
@@ -190,7 +229,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       redelivered: message.fields.redelivered,
       queue,
       request,
-    });
+      retry: (retryRequest) => {
+        throw new Retry(retryRequest);
+      },
+    }, this.execution);
     const seconds = (result.runtimeMs / 1000).toFixed(3);
     if (result.ok) {
       logger.info(`Task ${label} succeeded in ${seconds}s: ${describeValue(result.value)}`);
@@ -198,39 +240,107 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       this.emit('task-succeeded', request, result.value, result.runtimeMs);
       return 'succeeded';
     }
-    logger.error(`Task ${label} failed in ${seconds}s`, result.error);
-    if (reporter.wantsResult(request)) await reporter.failure(request, result.error);
-    this.emit('task-failed', request, result.error, result.runtimeMs);
-    return 'failed';
+    return this.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
+  }
+
+  /** A handler threw: fail, retry (next attempt confirmed in the broker first), reject or give up — see retry-policy. */
+  private async afterFailure(
+    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, error: unknown, runtimeMs: number,
+  ): Promise<DeliveryOutcome> {
+    const { logger } = this.app;
+    const reporter = this.reporter!;
+    const label = `${request.name}[${request.id}]`;
+    const took = `${(runtimeMs / 1000).toFixed(3)}s`;
+    const decision = decideFailure({ error, policy: task.retryPolicy, retries: request.retries, taskName: request.name, taskId: request.id, now: Date.now() });
+    switch (decision.kind) {
+      case 'retry': {
+        const next = { retries: request.retries + 1, eta: new Date(Date.now() + decision.delayMs) };
+        try {
+          const copy = retryCopy(message, request, next, { serializers: this.app.serializers, signer: this.app.signer });
+          await this.publishToQueue(queue, copy, decision.delayMs, `retry ${next.retries} of task ${label}`);
+        } catch (err) {
+          logger.error(`Task ${label} is due a retry, but its next attempt could not be published; requeueing it: ${(err as Error).message}`);
+          return 'retry-unpublished';
+        }
+        const limit = task.retryPolicy.maxRetries === null ? '' : ` of ${task.retryPolicy.maxRetries}`;
+        logger.warn(`Task ${label} failed in ${took}; retry ${next.retries}${limit} at ${next.eta.toISOString()}: ${errorText(decision.error)}`);
+        // The next attempt is already in the broker: a lost RETRY report must not requeue (and so duplicate) this one.
+        if (reporter.wantsResult(request)) {
+          await reporter.retry(request, decision.error).catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${(err as Error).message}`));
+        }
+        this.emit('task-retried', request, decision.error, decision.delayMs);
+        return 'retried';
+      }
+      case 'reject':
+        logger.warn(`Task ${label} rejected its message after ${took}: ${decision.error.message}`);
+        if (reporter.wantsResult(request)) await reporter.failure(request, decision.error, 'REJECTED');
+        return this.deadLetter(queue, message, 'rejected', decision.error, request);
+      case 'exhausted':
+        logger.error(`Task ${label} failed in ${took} with no retries left (maxRetries ${decision.maxRetries})`, decision.error);
+        if (reporter.wantsResult(request)) await reporter.failure(request, decision.error);
+        this.emit('task-failed', request, decision.error, runtimeMs);
+        return this.deadLetter(queue, message, 'max-retries', decision.error, request);
+      case 'fail':
+        logger.error(`Task ${label} failed in ${took}`, error);
+        if (reporter.wantsResult(request)) await reporter.failure(request, error);
+        this.emit('task-failed', request, error, runtimeMs);
+        return 'failed';
+    }
+  }
+
+  /**
+   * Put a confirmed copy of the message, with `x-taskq-*` headers saying why, in its dead-letter
+   * destination; the original is then acked ('dead-lettered'), or — if the copy could not be
+   * published — rejected without requeue ('dead-letter-unpublished').
+   */
+  private async deadLetter(
+    queue: string, message: ConsumeMessage, reason: DeadLetterReason, error: unknown, request?: TaskRequest,
+  ): Promise<DeliveryOutcome> {
+    const { logger } = this.app;
+    const err = error instanceof Error ? error : new Error(String(error));
+    const headers = message.properties.headers ?? {};
+    const task = request?.name ?? (typeof headers['task'] === 'string' ? headers['task'] : undefined);
+    const retries = request?.retries ?? (typeof headers['retries'] === 'number' ? headers['retries'] : 0);
+    const id = request?.id ?? (typeof headers['id'] === 'string' ? headers['id'] : undefined);
+    const what = task ? `task ${task}[${id ?? '?'}]` : 'a message';
+    this.emit('message-rejected', queue, err);
+    const parts = this.app.producer();
+    const publisher = new DeadLetterPublisher(
+      { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
+      this.app.deadLetterQueue,
+    );
+    try {
+      const to = await publisher.publish(this.app.router.queue(queue), message, {
+        reason, error: errorText(err), task, attempts: retries + 1, deadLetteredAt: new Date(),
+      });
+      logger.error(`Dead-lettered ${what} from queue '${queue}' to ${to.exchange ? `exchange '${to.exchange}' (key '${to.routingKey}')` : `queue '${to.routingKey}'`} (${reason}): ${err.message}`);
+      return 'dead-lettered';
+    } catch (publishError) {
+      logger.error(
+        `Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}); rejecting it without requeue: ${(publishError as Error).message}`,
+      );
+      return 'dead-letter-unpublished';
+    }
   }
 
   /** Put a not-yet-due task back into the broker (delay ladder), confirmed, before acking it here. */
   private async redelay(queue: string, message: ConsumeMessage, waitMs: number): Promise<void> {
-    const { properties } = message;
-    const encoded: EncodedMessage = {
-      content: message.content,
-      contentType: properties.contentType ?? 'application/json',
-      contentEncoding: properties.contentEncoding ?? 'utf-8',
-      correlationId: properties.correlationId ?? '',
-      headers: properties.headers ?? {},
-      persistent: true,
-    };
-    if (properties.replyTo) encoded.replyTo = properties.replyTo;
-    if (typeof properties.priority === 'number') encoded.priority = properties.priority;
-    const declaration = this.app.router.queue(queue);
-    const route: ResolvedRoute = {
-      exchange: '',
-      routingKey: queue,
-      queue: declaration,
-      reason: `re-delayed from queue '${queue}'`,
-      matchedBy: 'explicit-queue',
-    };
-    await this.app.producer().producer.publish(route, encoded, waitMs);
+    await this.publishToQueue(queue, encodedCopy(message), waitMs, `re-delayed from queue '${queue}'`);
   }
 
-  private settle(message: ConsumeMessage, outcome: DeliveryOutcome): void {
-    const channel = this.channel;
-    if (!channel) return;
+  /** Publish a message for `queue`, confirmed, through the broker's delay ladder when `delayMs` ≥ 1 s. */
+  private async publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void> {
+    const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: this.app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
+    await this.app.producer().producer.publish(route, encoded, delayMs);
+  }
+
+  /**
+   * Ack, reject or requeue on the channel the message came from. Delivery tags belong to their
+   * channel: after a reconnect, a late ack must never reach the new channel (it would ack the wrong
+   * message); on the closed old one it fails harmlessly and the broker has already requeued it.
+   */
+  private settle(channel: Channel, message: ConsumeMessage, outcome: DeliveryOutcome): void {
+    if (channel !== this.channel) return;
     try {
       switch (ackActionFor(outcome)) {
         case 'ack':
@@ -261,7 +371,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         `  broker:      ${app.brokerUrlMasked}`,
         `  queues:      ${queues.join(', ')}`,
         `  concurrency: ${this.concurrency} (prefetch ${this.concurrency})`,
-        `  accept:      ${this.accept.contentTypes.join(', ')}`,
+        ...(this.options.timeLimit || this.options.softTimeLimit
+          ? [`  time limits: hard ${seconds(this.options.timeLimit)}, soft ${seconds(this.options.softTimeLimit)} (defaults; tasks and callers may set their own)`]
+          : []),
+        `  accept:      ${this.accept.contentTypes.join(', ')} (bodies up to ${app.maxMessageBytes} bytes)`,
+        `  signing:     ${app.signer ? (app.signer.required ? 'HMAC-SHA256, signatures required' : 'HMAC-SHA256, unsigned messages allowed') : 'off'}`,
+        `  dead letters: ${app.deadLetterQueue} (unless a queue's routing file names a deadLetter target)`,
         `  routing:     ${app.configSource ?? '(no routing files)'}`,
         `  results:     ${app.resultBackendMasked}`,
         `  tasks (${tasks.length}): ${tasks.length ? tasks.join(', ') : '(none registered — check --app)'}`,
@@ -283,6 +398,15 @@ function checkQueues(queues: readonly string[]): string[] {
     throw new TaskqError('INVALID_OPTION', `queues must be a list of non-empty queue names, found ${JSON.stringify(queues)}.`);
   }
   return [...new Set(names as string[])];
+}
+
+function seconds(value: number | undefined): string {
+  return value === undefined ? 'none' : `${value} s`;
+}
+
+/** `Name: message` of a thrown value, for logs and the x-taskq-error header. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -10,8 +10,13 @@ export interface WorkerCommandOptions {
   config?: string;
   broker?: string;
   resultBackend?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   loglevel: string;
   drainTimeout?: string;
+  timeLimit?: string;
+  softTimeLimit?: string;
 }
 
 /**
@@ -25,6 +30,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
   }
   const concurrency = options.concurrency === undefined ? undefined : parseWholeNumber(options.concurrency, '--concurrency');
   const drainTimeoutMs = options.drainTimeout === undefined ? undefined : parseWholeNumber(options.drainTimeout, '--drain-timeout') * 1000;
+  const timeLimit = options.timeLimit === undefined ? undefined : parseSeconds(options.timeLimit, '--time-limit');
+  const softTimeLimit = options.softTimeLimit === undefined ? undefined : parseSeconds(options.softTimeLimit, '--soft-time-limit');
   // The env var lets a TASKQ_LOG_LEVEL-less module pick up --loglevel for its own default logger.
   process.env['TASKQ_LOG_LEVEL'] = level;
   const app = await loadApp(options.app);
@@ -33,12 +40,23 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
+    ...(options.tlsCa || options.tlsCert || options.tlsKey
+      ? {
+          tls: {
+            ...(options.tlsCa ? { ca: options.tlsCa } : {}),
+            ...(options.tlsCert ? { cert: options.tlsCert } : {}),
+            ...(options.tlsKey ? { key: options.tlsKey } : {}),
+          },
+        }
+      : {}),
   });
   const queues = options.queue?.flatMap((q) => q.split(',')).map((q) => q.trim()).filter(Boolean);
   const worker = new Worker(app, {
     ...(queues && queues.length ? { queues } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
+    ...(timeLimit !== undefined ? { timeLimit } : {}),
+    ...(softTimeLimit !== undefined ? { softTimeLimit } : {}),
   });
 
   return new Promise<number>((resolve, reject) => {
@@ -73,6 +91,15 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       reject(err);
     });
   });
+}
+
+/** A number of seconds above 0; fractions allowed (`--time-limit 0.5`). */
+function parseSeconds(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^\s*\d*\.?\d+\s*$/.test(text) || !Number.isFinite(value) || value <= 0) {
+    throw new TaskqError('INVALID_OPTION', `${flag} must be a number of seconds above 0 (e.g. 300 or 0.5), found '${text}'.`);
+  }
+  return value;
 }
 
 function parseWholeNumber(text: string, flag: string): number {

@@ -52,19 +52,23 @@ export function buildResultMeta(input: {
 
 /**
  * Describe a thrown value in Celery's exception format. `exc_module` is `builtins` for names
- * Python also has (so a Celery client shows a familiar type), else null, which makes Celery
- * synthesise an exception class with that name instead of importing a module.
+ * Python also has (so a Celery client shows a familiar type), `celery.exceptions` for Celery's own
+ * (the time limits), else null, which makes Celery synthesise an exception class with that name
+ * instead of importing a module.
  */
 export function exceptionInfo(error: unknown): ExceptionInfo {
   if (error instanceof Error) {
     const type = error.name || 'Error';
-    return { exc_type: type, exc_message: [error.message], exc_module: PYTHON_BUILTINS.has(type) ? 'builtins' : null };
+    const module = PYTHON_BUILTINS.has(type) ? 'builtins' : CELERY_EXCEPTIONS.has(type) ? 'celery.exceptions' : null;
+    return { exc_type: type, exc_message: [error.message], exc_module: module };
   }
   return { exc_type: 'Error', exc_message: [String(error)], exc_module: null };
 }
 
 // JS error names that exist in Python's builtins with the same meaning.
 const PYTHON_BUILTINS = new Set(['TypeError', 'RuntimeError', 'ValueError', 'KeyError', 'TimeoutError', 'NotImplementedError']);
+// taskq errors named after Celery's, so a Python caller can `except SoftTimeLimitExceeded`.
+const CELERY_EXCEPTIONS = new Set(['SoftTimeLimitExceeded', 'TimeLimitExceeded']);
 
 /** Validate a decoded result document enough to read it safely. */
 export function parseResultMeta(value: unknown): ResultMeta {

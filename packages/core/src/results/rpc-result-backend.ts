@@ -1,4 +1,5 @@
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ChannelSource } from '../transport';
 import { randomUUID } from 'node:crypto';
 import { ClosedError } from '../errors';
 import type { Logger } from '../logger';
@@ -7,8 +8,11 @@ import type { AcceptList } from '../serialization';
 import { replyQueueOptions } from '../transport';
 import type { ResultBackend } from './result-backend';
 
-/** How long an idle reply queue survives without its client (Celery's result_expires: 1 day). */
-const REPLY_QUEUE_EXPIRES_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a reply queue survives without a consumer. Unlike Celery's auto-delete queue it outlives
+ * a dropped connection, so results published while the client reconnects are still there.
+ */
+const REPLY_QUEUE_EXPIRES_MS = 10 * 60 * 1000;
 
 interface Pending {
   meta?: ResultMeta;
@@ -31,7 +35,7 @@ export class RpcResultBackend implements ResultBackend {
   private closed = false;
 
   constructor(
-    private readonly connection: () => Promise<ChannelModel>,
+    private readonly connection: () => Promise<ChannelSource>,
     /** Result messages are decoded only in these content types (never pickle). */
     private readonly accept: AcceptList,
     private readonly logger: Logger,
@@ -59,6 +63,17 @@ export class RpcResultBackend implements ResultBackend {
       this.started = starting;
     }
     return this.started;
+  }
+
+  /**
+   * After a reconnect: consume the reply queue again on the new connection (at once when results
+   * are awaited, else on the next send).
+   */
+  restart(): void {
+    this.started = undefined;
+    this.consuming = false;
+    if (this.closed || this.pending.size === 0) return;
+    this.start().catch((err: unknown) => this.logger.error(`Could not resume receiving results: ${(err as Error).message}`));
   }
 
   /** True once the reply queue is consumed (lets the send path skip an await). */
@@ -100,6 +115,8 @@ export class RpcResultBackend implements ResultBackend {
       for (const waiter of entry.waiters ?? []) waiter.reject(new ClosedError('The app'));
     }
     this.pending.clear();
+    // The queue is not auto-delete (it must outlive reconnects), so remove it on a clean close.
+    await channel?.deleteQueue(this.replyTo).catch(() => undefined);
     await channel?.close().catch(() => undefined);
   }
 

@@ -1,4 +1,4 @@
-import type { Options } from 'amqplib';
+import type { MessageProperties, Options } from 'amqplib';
 import type { EncodedMessage } from '../protocol';
 import type { QueueDeclaration } from '../routing';
 
@@ -36,7 +36,30 @@ export function toPublishOptions(message: EncodedMessage): Options.Publish {
   return options;
 }
 
-/** Arguments for a client's private rpc reply queue (Celery's rpc backend shape). */
+/**
+ * Arguments for a client's private rpc reply queue: transient, removed by the broker `expiresMs`
+ * after its consumer is gone (not auto-delete, so it survives a reconnect).
+ */
 export function replyQueueOptions(expiresMs: number): Options.AssertQueue {
-  return { durable: false, autoDelete: true, exclusive: false, arguments: { 'x-expires': expiresMs } };
+  return { durable: false, autoDelete: false, exclusive: false, arguments: { 'x-expires': expiresMs } };
+}
+
+/**
+ * Properties for re-publishing a copy of a received message (dead letters, replays): the
+ * original's properties with `headers` replaced, always persistent and mandatory. `expiration`
+ * is dropped (a copy kept for an operator must not vanish with the original's TTL) and so is
+ * `userId` (RabbitMQ refuses a user-id that is not the publishing connection's user).
+ */
+export function copyPublishOptions(properties: MessageProperties, headers: Record<string, unknown>): Options.Publish {
+  const options: Options.Publish = { headers, deliveryMode: 2, mandatory: true };
+  if (properties.contentType !== undefined) options.contentType = properties.contentType;
+  if (properties.contentEncoding !== undefined) options.contentEncoding = properties.contentEncoding;
+  if (properties.correlationId !== undefined) options.correlationId = properties.correlationId;
+  if (properties.replyTo !== undefined) options.replyTo = properties.replyTo;
+  if (typeof properties.priority === 'number') options.priority = properties.priority;
+  if (properties.messageId !== undefined) options.messageId = properties.messageId;
+  if (properties.timestamp !== undefined) options.timestamp = properties.timestamp;
+  if (properties.type !== undefined) options.type = properties.type;
+  if (properties.appId !== undefined) options.appId = properties.appId;
+  return options;
 }

@@ -1,11 +1,22 @@
-import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
+import type { ConfirmChannel, Message, Options } from 'amqplib';
+import type { ChannelSource } from './channel-source';
 import { BrokerError, PublishRejectedError, UnroutableError } from '../errors';
+import { beforeDeadline } from './deadline';
+
+/** Retry a publish whose channel closed before its confirm, until this long after the send began. */
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 
 /**
  * Publishes on one long-lived confirm channel and resolves each publish when the broker has
  * confirmed it (for a persistent message on a durable queue: written to disk). Many publishes are
  * in flight at once — confirms are a stream, never publish-then-wait. When the socket buffer is
  * full (`publish()` returns false) later publishes wait for 'drain', so memory stays bounded.
+ *
+ * If the channel or connection closes before the confirm (a broker restart, a dropped
+ * connection), the message is published again on a fresh channel once the connection has
+ * recovered — until `sendTimeoutMs` after the send began. So a publish either resolves after a
+ * real confirm or rejects; it never resolves without one. A re-publish can duplicate a message
+ * the broker had stored but not yet confirmed: at-least-once, so tasks must be idempotent.
  */
 export class ConfirmPublisher {
   private channel: Promise<ConfirmChannel> | undefined;
@@ -15,33 +26,73 @@ export class ConfirmPublisher {
   /** Why a channel closed (its 'error' event comes before the failed confirms). */
   private readonly closeReasons = new WeakMap<ConfirmChannel, Error>();
 
-  constructor(private readonly connection: () => Promise<ChannelModel>) {}
+  constructor(
+    private readonly connection: () => Promise<ChannelSource>,
+    private readonly sendTimeoutMs = DEFAULT_SEND_TIMEOUT_MS,
+  ) {}
 
   /**
    * Publish and resolve on the broker's confirm. Rejects with {@link UnroutableError} when no queue
-   * received the message (`mandatory`), {@link PublishRejectedError} on a nack, or a
-   * {@link BrokerError} when the channel closed before the confirm: then the message may or may not
-   * be stored, and the caller must treat it as not sent.
+   * received the message (`mandatory`), {@link PublishRejectedError} on a nack, `BROKER_UNAVAILABLE`
+   * when the broker could not be reached in time (the message was not sent), or
+   * `PUBLISH_UNCONFIRMED` when it was published but never confirmed in time (it may be stored).
    */
   async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
-    const channel = await this.openChannel();
-    while (this.drained) await this.drained;
+    const deadline = Date.now() + this.sendTimeoutMs;
+    let published = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const channel = await beforeDeadline(this.openChannel(), deadline, () => this.unavailable(published));
+        while (this.drained) await beforeDeadline(this.drained, deadline, () => this.unavailable(published));
+        published = true;
+        return await beforeDeadline(this.publishOn(channel, exchange, routingKey, content, options), deadline, () => this.unavailable(true));
+      } catch (err) {
+        const retriable = err instanceof BrokerError && err.code === 'PUBLISH_UNCONFIRMED';
+        if (!retriable || Date.now() >= deadline) throw err;
+        // The channel died under the message: wait a little for the connection to recover, then re-send.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+      }
+    }
+  }
+
+  private unavailable(published: boolean): BrokerError {
+    return published
+      ? new BrokerError(
+          'PUBLISH_UNCONFIRMED',
+          `The broker did not confirm the message within ${this.sendTimeoutMs} ms (the connection was lost); ` +
+            `it may or may not be stored. Send it again (tasks must tolerate duplicates).`,
+        )
+      : new BrokerError(
+          'BROKER_UNAVAILABLE',
+          `The broker could not be reached within ${this.sendTimeoutMs} ms; the message was not sent. ` +
+            `Check that RabbitMQ is running, or raise sendTimeoutMs.`,
+        );
+  }
+
+  private publishOn(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     const key = options.correlationId ?? options.messageId;
     return new Promise<void>((resolve, reject) => {
-      const hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
-        const wasReturned = key !== undefined && this.returned.delete(key);
-        if (err) {
-          reject(
-            err.message === 'message nacked'
-              ? new PublishRejectedError(exchange, routingKey)
-              : explainChannelError(this.closeReasons.get(channel) ?? err, exchange),
-          );
-        } else if (wasReturned) {
-          reject(new UnroutableError(exchange, routingKey));
-        } else {
-          resolve();
-        }
-      });
+      let hasRoom: boolean;
+      try {
+        hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
+          const wasReturned = key !== undefined && this.returned.delete(key);
+          if (err) {
+            reject(
+              err.message === 'message nacked'
+                ? new PublishRejectedError(exchange, routingKey)
+                : explainChannelError(this.closeReasons.get(channel) ?? err, exchange),
+            );
+          } else if (wasReturned) {
+            reject(new UnroutableError(exchange, routingKey));
+          } else {
+            resolve();
+          }
+        });
+      } catch (err) {
+        // amqplib throws synchronously when the channel is already closed.
+        reject(explainChannelError(err as Error, exchange));
+        return;
+      }
       if (!hasRoom && !this.drained) {
         this.drained = new Promise<void>((done) => {
           const release = (): void => {

@@ -1,7 +1,34 @@
 import * as amqp from 'amqplib';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { BrokerError } from '../errors';
+import { BrokerError, TaskqError } from '../errors';
 import { maskBrokerUrl, maskSecrets, validateBrokerUrl } from './broker-url';
+
+/** TLS settings for `amqps://` brokers. Certificate verification is on unless you turn it off. */
+export interface TlsOptions {
+  /** CA certificate(s) to trust: PEM text, a Buffer, or a file path. @defaultValue Node's bundled CAs */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate (PEM text, Buffer or file path), for brokers that require one. */
+  cert?: string | Buffer;
+  /** Client private key (PEM text, Buffer or file path). */
+  key?: string | Buffer;
+  /** Passphrase of the client key. */
+  passphrase?: string;
+  /** Host name to verify the broker's certificate against. @defaultValue the URL's host */
+  servername?: string;
+  /** Verify the broker's certificate. Turn off only for local experiments. @defaultValue true */
+  rejectUnauthorized?: boolean;
+}
+
+/** How a connection reconnects after it was lost (amqplib's own recovery). */
+export interface ReconnectOptions {
+  /** First delay before reconnecting, ms. @defaultValue 200 */
+  initialDelayMs?: number;
+  /** Longest delay between attempts, ms. @defaultValue 5000 */
+  maxDelayMs?: number;
+  /** Attempts before giving up once connected. @defaultValue Infinity */
+  maxRetries?: number;
+}
 
 /** Options for one AMQP connection. */
 export interface ConnectOptions {
@@ -9,23 +36,58 @@ export interface ConnectOptions {
   connectionName: string;
   /** Heartbeat interval in seconds; the broker's suggestion when omitted. */
   heartbeat?: number;
+  tls?: TlsOptions;
+  reconnect?: ReconnectOptions;
 }
 
 /**
- * Open an AMQP connection with Nagle disabled (small frames otherwise stall ~40 ms) and turn
- * connection failures into errors that say what to do. The password never appears in messages.
+ * Open an AMQP connection that recovers by itself (amqplib 2.x recovery): after a broker restart
+ * or a dropped connection it reconnects with backoff, and channel requests wait until it is back.
+ * The FIRST connection does not retry, so a wrong URL or a stopped broker fails at once with an
+ * error that says what to do. Nagle is off (small frames otherwise stall ~40 ms). The password
+ * never appears in messages.
  */
-export async function connectBroker(url: string, options: ConnectOptions): Promise<amqp.ChannelModel> {
+export async function connectBroker(url: string, options: ConnectOptions): Promise<amqp.RecoveringChannelModel> {
   const parsed = validateBrokerUrl(url);
   const masked = maskBrokerUrl(url);
+  const reconnect = options.reconnect ?? {};
   try {
     const connectUrl = options.heartbeat === undefined ? url : withHeartbeat(parsed, options.heartbeat);
     return await amqp.connect(connectUrl, {
       noDelay: true,
       clientProperties: { connection_name: `${options.connectionName} (${hostname()}:${process.pid})` },
+      ...(parsed.protocol === 'amqps:' ? tlsSocketOptions(options.tls ?? {}, parsed) : {}),
+      recovery: {
+        initialDelay: reconnect.initialDelayMs ?? 200,
+        maxDelay: reconnect.maxDelayMs ?? 5000,
+        maxRetries: reconnect.maxRetries ?? Infinity,
+        initialMaxRetries: 0,
+      },
     });
   } catch (cause) {
     throw explainConnectError(cause, url, masked);
+  }
+}
+
+function tlsSocketOptions(tls: TlsOptions, parsed: URL): Record<string, unknown> {
+  const ca = tls.ca === undefined ? undefined : (Array.isArray(tls.ca) ? tls.ca : [tls.ca]).map((c) => readPem(c, 'ca'));
+  return {
+    ...(ca ? { ca } : {}),
+    ...(tls.cert !== undefined ? { cert: readPem(tls.cert, 'cert') } : {}),
+    ...(tls.key !== undefined ? { key: readPem(tls.key, 'key') } : {}),
+    ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
+    servername: tls.servername ?? parsed.hostname,
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+}
+
+/** PEM text and Buffers are used as they are; anything else is a file path. */
+function readPem(value: string | Buffer, what: string): string | Buffer {
+  if (Buffer.isBuffer(value) || value.includes('-----BEGIN')) return value;
+  try {
+    return readFileSync(value);
+  } catch (cause) {
+    throw new TaskqError('TLS_FILE_UNREADABLE', `Cannot read the TLS ${what} file '${value}': ${(cause as Error).message}.`, { cause });
   }
 }
 
@@ -35,39 +97,47 @@ function withHeartbeat(parsed: URL, heartbeat: number): string {
   return copy.toString();
 }
 
-function explainConnectError(cause: unknown, url: string, masked: string): BrokerError {
+function explainConnectError(cause: unknown, url: string, masked: string): TaskqError {
+  if (cause instanceof TaskqError) return cause;
   const err = cause as NodeJS.ErrnoException & { message?: string };
-  const text = maskSecrets(String(err?.message ?? cause), url);
-  const code = err?.code;
+  const text = maskSecrets(String(err?.message ?? cause), url).replace(/^Error: /, '');
+  // amqplib's recovery re-wraps errors that fail its instanceof check (e.g. across jest realms),
+  // keeping only the text: read the errno code from the text then.
+  const code = err?.code ?? /\b(E[A-Z]{4,}|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)\b/.exec(text)?.[1];
   if (code === 'ECONNREFUSED') {
     return new BrokerError(
       'BROKER_UNREACHABLE',
       `Cannot connect to RabbitMQ at ${masked}: connection refused. Is the broker running? ` +
         `Start it with 'rabbitmq-server -detached' (or 'docker compose -f docker/compose.yaml up -d'), ` +
         `or point --broker / TASKQ_BROKER_URL at your broker.`,
-      { cause },
     );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new BrokerError('BROKER_UNREACHABLE', `Cannot resolve the broker host in ${masked}: check the host name.`, { cause });
+    return new BrokerError('BROKER_UNREACHABLE', `Cannot resolve the broker host in ${masked}: check the host name.`);
   }
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-    return new BrokerError('BROKER_UNREACHABLE', `Cannot reach RabbitMQ at ${masked} (${code}): check the host, port and firewall.`, { cause });
+    return new BrokerError('BROKER_UNREACHABLE', `Cannot reach RabbitMQ at ${masked} (${code}): check the host, port and firewall.`);
+  }
+  if ((typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code)) || /certificate|self[- ]signed|unable to verify|altnames|SSL routines/i.test(text)) {
+    return new BrokerError(
+      'BROKER_TLS_FAILED',
+      `TLS with RabbitMQ at ${masked} failed (${code ? `${code}: ` : ''}${text}). Pass the broker's CA with tls.ca / --tls-ca, ` +
+        `and check that the certificate names the host you connect to.`,
+    );
   }
   if (/ACCESS_REFUSED|403/.test(text)) {
     return new BrokerError(
       'BROKER_AUTH_FAILED',
       `RabbitMQ at ${masked} refused the login: check the user name and password in the broker URL ` +
         `(the 'guest' user may only connect from localhost).`,
-      { cause },
     );
   }
   if (/NOT_ALLOWED|530|vhost/i.test(text)) {
     return new BrokerError(
       'BROKER_VHOST_DENIED',
       `RabbitMQ at ${masked} refused access to the virtual host: check the vhost in the URL and the user's permissions.`,
-      { cause },
     );
   }
-  return new BrokerError('BROKER_CONNECT_FAILED', `Cannot connect to RabbitMQ at ${masked}: ${text}`, { cause });
+  // The underlying error is not kept as `cause`: library errors can carry the URL with its password.
+  return new BrokerError('BROKER_CONNECT_FAILED', `Cannot connect to RabbitMQ at ${masked}: ${text}`);
 }

@@ -71,14 +71,16 @@ export function deliveryBindingKey(queue: string): string {
 }
 
 /**
- * Split a wait into what the ladder holds (whole seconds, rounded down) and the remainder a worker
- * waits in process (under a second). Delays beyond the ladder's reach are an error.
+ * How many whole seconds a wait spends in the ladder: rounded UP, so a message never leaves the
+ * broker before its eta (a Celery worker receiving it then runs it at once, and so does taskq's).
+ * Waits under a second are not worth the ladder: the message goes straight to its queue and the
+ * worker waits the rest. Delays beyond the ladder's reach are an error.
  */
-export function splitDelay(delayMs: number): { ladderSeconds: number; remainderMs: number } {
-  if (!(delayMs > 0)) return { ladderSeconds: 0, remainderMs: 0 };
-  const ladderSeconds = Math.floor(delayMs / 1000);
+export function splitDelay(delayMs: number): { ladderSeconds: number } {
+  if (!(delayMs >= 1000)) return { ladderSeconds: 0 };
+  const ladderSeconds = Math.ceil(delayMs / 1000);
   if (ladderSeconds > MAX_DELAY_SECONDS) {
     throw new RangeError(`a delay of ${Math.round(delayMs / 1000)} s exceeds the longest supported delay of ${MAX_DELAY_SECONDS} s (about 8.5 years)`);
   }
-  return { ladderSeconds, remainderMs: delayMs - ladderSeconds * 1000 };
+  return { ladderSeconds };
 }

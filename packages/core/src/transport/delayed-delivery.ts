@@ -1,4 +1,5 @@
-import type { Channel, ChannelModel } from 'amqplib';
+import type { Channel } from 'amqplib';
+import type { ChannelSource } from './channel-source';
 import {
   DELIVERY_EXCHANGE, deliveryBindingKey, ladderLevels,
 } from './delay-ladder';
@@ -13,7 +14,7 @@ export class DelayedDelivery {
   private readonly boundQueues = new Map<string, Promise<void>>();
   private readonly readyQueues = new Set<string>();
 
-  constructor(private readonly connection: () => Promise<ChannelModel>) {}
+  constructor(private readonly connection: () => Promise<ChannelSource>) {}
 
   /** Make sure the ladder exists and `queue` receives messages leaving it. */
   async ensureTarget(queue: string): Promise<void> {

@@ -1,4 +1,5 @@
-import type { Channel, ChannelModel } from 'amqplib';
+import type { Channel } from 'amqplib';
+import type { ChannelSource } from './channel-source';
 import { BrokerError } from '../errors';
 import type { Logger } from '../logger';
 import type { ExchangeDeclaration, QueueDeclaration } from '../routing';
@@ -20,7 +21,7 @@ export class Topology {
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly connection: () => Promise<ChannelModel>,
+    private readonly connection: () => Promise<ChannelSource>,
     private readonly logger: Logger,
     /** Configured queues bound to an exchange, so a dead-letter target gets its queues declared too. */
     private readonly queuesBoundTo: (exchange: string) => QueueDeclaration[] = () => [],

@@ -47,10 +47,11 @@ describe('delay ladder', () => {
     expect(topicMatches(deliveryBindingKey('b'), key)).toBe(false);
   });
 
-  it('splits a wait into whole ladder seconds and an in-process remainder', () => {
-    expect(splitDelay(2500)).toEqual({ ladderSeconds: 2, remainderMs: 500 });
-    expect(splitDelay(999)).toEqual({ ladderSeconds: 0, remainderMs: 999 });
-    expect(splitDelay(-5)).toEqual({ ladderSeconds: 0, remainderMs: 0 });
+  it('rounds a wait up to whole ladder seconds (never early), and skips the ladder under a second', () => {
+    expect(splitDelay(2500)).toEqual({ ladderSeconds: 3 });
+    expect(splitDelay(2000)).toEqual({ ladderSeconds: 2 });
+    expect(splitDelay(999)).toEqual({ ladderSeconds: 0 });
+    expect(splitDelay(-5)).toEqual({ ladderSeconds: 0 });
     expect(() => splitDelay((MAX_DELAY_SECONDS + 1) * 1000)).toThrow(/longest supported delay/);
     expect(() => delayRoutingKey(1.5, 'q')).toThrow(RangeError);
   });
