@@ -15,6 +15,12 @@ module.exports = {
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/test/unit/**/*.test.ts'] },
     {
       ...shared,
+      // Restarts RabbitMQ: run alone with `pnpm fault`, never beside the other projects.
+      displayName: 'fault',
+      testMatch: ['<rootDir>/test/fault/**/*.test.ts'],
+    },
+    {
+      ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,apps}/*/test/integration/**/*.test.ts'],
     },
