@@ -110,6 +110,14 @@ describe('taskq CLI as a process', () => {
     expect(stderr).not.toMatch(NO_STACK);
   });
 
+  it('says the login was refused in one line when the password is wrong, without the password', async () => {
+    const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', 'amqp://guest:not-the-pw@127.0.0.1:5672']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('refused the login');
+    expect(stderr).not.toContain('not-the-pw');
+    expect(stderr).not.toMatch(NO_STACK);
+  });
+
   it.each([
     [['worker', '--app', TASKS_TS, '--concurrency', 'many'], 1, /--concurrency must be a whole number ≥ 1, found 'many'/],
     [['worker', '--app', TASKS_TS, '--broker', 'redis://localhost'], 1, /Unsupported broker URL scheme 'redis:'/],

@@ -122,6 +122,19 @@ describe('producer against the real broker', () => {
     await expect(app.sendTask('t', 5 as never)).rejects.toThrow(/must be an array/);
   });
 
+  it('refuses arguments that cannot be serialized, naming where they are, before sending anything', async () => {
+    const app = newApp();
+    const queue = broker.queue(uniqueName('unserializable'));
+    await expect(app.sendTask('t', [1, { callback: () => 1 }], { queue, ignoreResult: true })).rejects.toMatchObject({
+      code: 'SERIALIZATION_FAILED',
+      message: expect.stringContaining('callback'),
+    });
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    await expect(app.sendTask('t', [circular], { queue, ignoreResult: true })).rejects.toMatchObject({ code: 'SERIALIZATION_FAILED' });
+    expect(await broker.exists(queue)).toBe(false);
+  });
+
   it('fails with a clear error when the broker is unreachable, without the password', async () => {
     const app = newApp({ brokerUrl: 'amqp://guest:s3cret-pw@127.0.0.1:1' });
     const error = await app.sendTask('t', [], { queue: 'q' }).catch((e: unknown) => e as TaskqError);
