@@ -1,4 +1,5 @@
 import { ResultTimeoutError, TaskFailedError, TaskqError } from '../errors';
+import { beforeDeadline } from '../transport/deadline';
 import { READY_STATES, readExceptionInfo, type ResultMeta } from '../protocol';
 
 /** Options for {@link AsyncResult.get}. */
@@ -68,17 +69,5 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined, task
   if (!(timeoutMs >= 0)) {
     return Promise.reject(new TaskqError('INVALID_OPTION', `get({ timeout }) must be a number of milliseconds ≥ 0, found ${timeoutMs}.`));
   }
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ResultTimeoutError(taskId, timeoutMs)), timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
+  return beforeDeadline(promise, Date.now() + timeoutMs, () => new ResultTimeoutError(taskId, timeoutMs));
 }

@@ -3,11 +3,8 @@
  * caller stops waiting, and gets `onTimeout()`'s error.
  */
 export function beforeDeadline<T>(promise: Promise<T>, deadline: number, onTimeout: () => Error): Promise<T> {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) {
-    promise.catch(() => undefined);
-    return Promise.reject(onTimeout());
-  }
+  // A promise that is already settled wins even at a deadline of "now" (it settles in a microtask).
+  const remaining = Math.max(0, deadline - Date.now());
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), remaining);
     promise.then(
