@@ -13,6 +13,7 @@ describeWithCelery('Celery time limits → taskq', () => {
 
   it("honours apply_async(time_limit=…, soft_time_limit=…) and fails with Celery's own exception classes", async () => {
     const queue = broker.queue(uniqueCeleryQueue('tl'));
+    broker.exchange(queue); // Celery's send_task(queue=…) declares a direct exchange named like the queue
     const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger });
     app.task('tasks.hang', () => new Promise<never>(() => undefined), { timeLimit: 30 });
     app.task('tasks.cooperative', () => {

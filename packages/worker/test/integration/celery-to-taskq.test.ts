@@ -31,6 +31,7 @@ describeWithCelery('Celery → taskq', () => {
   /** A taskq worker (not yet started unless `start`) on a fresh queue, with the interop tasks. */
   async function taskqWorker(options: { resultBackend?: string; start?: boolean; config?: string; queue?: string } = {}) {
     const queue = options.queue ?? broker.queue(uniqueCeleryQueue('c2t'));
+    broker.exchange(queue); // Celery's send_task(queue=…) declares a direct exchange named like the queue
     const app: TaskqApp = createApp({
       brokerUrl: BROKER_URL,
       logger: silentLogger,
