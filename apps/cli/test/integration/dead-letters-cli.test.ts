@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createApp, silentLogger, type TaskqApp } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
-import { CliProcess, FIXTURES, runCli } from '../support/cli-process';
+import { CliProcess, killAll, FIXTURES, runCli } from '../support/cli-process';
 
 const TASKS_TS = join(FIXTURES, 'tasks.ts');
 const NO_STACK = /^\s+at /m;
@@ -36,12 +36,7 @@ describe('taskq dead-letters', () => {
   });
 
   afterEach(async () => {
-    for (const cli of processes.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) {
-        cli.child.kill('SIGKILL');
-        await cli.exited;
-      }
-    }
+    await killAll(processes);
     for (const app of apps.splice(0)) await app.close();
     await broker.cleanup();
   });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createApp, silentLogger, TaskFailedError, type TaskqApp } from '@taskq/core';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
-import { CliProcess, FIXTURES, runCli } from '../support/cli-process';
+import { CliProcess, killAll, FIXTURES, runCli } from '../support/cli-process';
 
 const TASKS_TS = join(FIXTURES, 'time-limit-tasks.ts');
 
@@ -11,10 +11,7 @@ describe('taskq worker --time-limit / --soft-time-limit', () => {
   let app: TaskqApp | undefined;
 
   afterEach(async () => {
-    if (cli && cli.child.exitCode === null && cli.child.signalCode === null) {
-      cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
+    if (cli) await killAll([cli]);
     cli = undefined;
     await app?.close();
     app = undefined;

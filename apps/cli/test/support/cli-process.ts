@@ -35,3 +35,13 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout, stderr: cli.stderr };
 }
+
+/** SIGKILL every process still running (test cleanup) and wait for each to exit. */
+export async function killAll(processes: CliProcess[]): Promise<void> {
+  for (const cli of processes.splice(0)) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) {
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  }
+}
