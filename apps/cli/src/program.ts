@@ -23,6 +23,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .requiredOption('-A, --app <module>', 'tasks module exporting the app (as `app` or default); .ts works without a build')
     .option('-Q, --queue <names...>', 'queues to consume, comma-separated or repeated (default: the default queue)')
     .option('-c, --concurrency <n>', 'tasks run at once, also the prefetch (default: number of CPUs)')
+    .option('--prefetch-multiplier <n>', 'prefetch = concurrency × n: faster short tasks, looser priority (default 1)')
     .option('--config <file-or-dir>', 'routing config (overrides the app and TASKQ_CONFIG)')
     .option('-b, --broker <url>', 'broker URL (overrides the app and TASKQ_BROKER_URL)')
     .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')

@@ -9,6 +9,11 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string, error?: unknown): void;
+  /**
+   * Optional: false when messages at `level` are dropped, so per-task lines are not even
+   * formatted (pino and winston have the same method). Without it every level counts as enabled.
+   */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 /** True when `value` names a log level. */
@@ -30,6 +35,7 @@ export function createConsoleLogger(level: LogLevel = 'info', write: (line: stri
     info: (m) => emit('info', m),
     warn: (m) => emit('warn', m),
     error: (m, err) => emit('error', err === undefined ? m : `${m}\n${describeError(err)}`),
+    isLevelEnabled: (lvl) => LEVEL_RANK[lvl] >= threshold,
   };
 }
 
@@ -43,4 +49,4 @@ function describeError(err: unknown): string {
 }
 
 /** A logger that discards everything. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, isLevelEnabled: () => false };

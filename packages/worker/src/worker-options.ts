@@ -10,6 +10,14 @@ export interface WorkerOptions {
    */
   concurrency?: number;
   /**
+   * Prefetch = concurrency × this (Celery's `worker_prefetch_multiplier`). Above 1 the worker keeps
+   * that many more messages at hand, so it waits less for the broker between short tasks and acks
+   * them in batches; the price is priority: a high-priority message can then wait behind up to
+   * `concurrency × (prefetchMultiplier − 1)` lower-priority ones already prefetched.
+   * Never more than `concurrency` run at once. @defaultValue 1 (strict priority)
+   */
+  prefetchMultiplier?: number;
+  /**
    * How long `stop()` waits for running tasks before closing the channel (unfinished tasks are
    * then redelivered by the broker). @defaultValue 30000 ms
    */
@@ -30,6 +38,9 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** AMQP's prefetch count is a 16-bit field. */
+export const MAX_PREFETCH = 65535;
 
 /** The default concurrency: one task per CPU, like Celery's prefork pool. */
 export function defaultConcurrency(): number {

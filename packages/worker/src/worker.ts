@@ -1,18 +1,19 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  BrokerError, DeadLetterPublisher, NotRegisteredError, Retry, TaskqError, checkTimeLimits, parseTaskMessage,
-  type AcceptList, type DeadLetterReason, type EncodedMessage, type ResultStore, type LazyConnection, type ResolvedRoute, type Task,
+  DeadLetterPublisher, NotRegisteredError, Retry, TaskqError, checkTimeLimits, parseTaskMessage,
+  type AcceptList, type DeadLetterReason, type EncodedMessage, type Logger, type ResultStore, type RetryRequest, type LazyConnection, type ResolvedRoute, type Task,
   type TaskqApp, type TaskRequest,
 } from '@taskq/core';
-import { ackActionFor, undecodableReason, type DeliveryOutcome } from './ack-policy';
+import { undecodableReason, type DeliveryOutcome } from './ack-policy';
+import { ChannelSettler } from './channel-settler';
 import { screenDelivery } from './delivery-screen';
 import { encodedCopy, retryCopy } from './message-copy';
 import { decideFailure } from './retry-policy';
 import { describeValue, ResultReporter } from './result-reporter';
-import { executeTask, type ExecuteOptions } from './task-executor';
+import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
-import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, type WorkerOptions } from './worker-options';
+import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, MAX_PREFETCH, type WorkerOptions } from './worker-options';
 
 /** Events a worker emits (besides `error` when its broker connection is lost). */
 export interface WorkerEventMap {
@@ -35,14 +36,22 @@ const IN_PROCESS_WAIT_LIMIT_MS = 1000;
 export class Worker extends EventEmitter<WorkerEventMap> {
   readonly queues: readonly string[];
   readonly concurrency: number;
+  /** Messages the broker may hand this worker before it acks: concurrency × prefetchMultiplier. */
+  readonly prefetch: number;
   private readonly drainTimeoutMs: number;
   private readonly accept: AcceptList;
   private readonly connection: LazyConnection;
   private channel: Channel | undefined;
   private reporter: ResultReporter | undefined;
   private resultStore: ResultStore | undefined;
+  private settler: ChannelSettler | undefined;
   private readonly consumerTags: string[] = [];
   private inFlight = 0;
+  /** Prefetched deliveries waiting for a free slot (only with prefetchMultiplier > 1). */
+  private waiting: Array<{ queue: string; message: ConsumeMessage; settler: ChannelSettler }> = [];
+  private pumping = false;
+  /** Which per-task log lines are wanted: they are not even formatted otherwise. */
+  private readonly logs: { debug: boolean; info: boolean };
   private idleWaiters: Array<() => void> = [];
   private stopping: Promise<void> | undefined;
   private opening: Promise<void> | undefined;
@@ -56,12 +65,14 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     super();
     this.queues = checkQueues(options.queues ?? [app.router.config.defaults.defaultQueue]);
     this.concurrency = checkConcurrency(options.concurrency ?? defaultConcurrency());
+    this.prefetch = prefetchFor(this.concurrency, options.prefetchMultiplier ?? 1);
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.accept = app.acceptList();
     this.connection = app.openConnection('worker');
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
     this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, logger: app.logger });
+    this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
     this.execution = { timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger };
   }
 
@@ -100,22 +111,27 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     await topology.close();
 
     const channel = await connection.createChannel();
+    const settler = new ChannelSettler(channel);
     channel.on('error', (err: Error) => this.app.logger.error(`Worker channel closed by the broker: ${err.message}`));
     channel.on('close', () => {
+      settler.close();
+      // Unacked deliveries of this channel go back to the queue: forget the ones waiting for a slot.
+      this.waiting = this.waiting.filter((delivery) => delivery.settler !== settler);
       if (this.channel !== channel) return;
       this.channel = undefined;
-      // Unacked deliveries of this channel go back to the queue; their late acks are dropped (see settle).
+      this.settler = undefined;
       if (!this.stopping) setTimeout(() => this.resume(), 100).unref();
     });
     // One prefetch window for the whole channel when several queues share it, so the total number
-    // of unacked deliveries — not the number per queue — equals the concurrency.
-    await channel.prefetch(this.concurrency, this.queues.length > 1);
+    // of unacked deliveries — not the number per queue — is the prefetch.
+    await channel.prefetch(this.prefetch, this.queues.length > 1);
     this.resultStore = this.app.createResultStore(channel, this.options.resultSerializer);
     this.reporter = new ResultReporter(this.resultStore);
     this.consumerTags.length = 0;
     this.channel = channel;
+    this.settler = settler;
     for (const queue of this.queues) {
-      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message, channel), { noAck: false });
+      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message, settler), { noAck: false });
       this.consumerTags.push(consumerTag);
     }
   }
@@ -132,6 +148,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private async drainAndClose(): Promise<void> {
     const channel = this.channel;
     for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
+    // Prefetched tasks that have not started go back to the queue now, for other workers.
+    for (const { message, settler } of this.waiting.splice(0)) settler.settle(message, 'not-started');
     if (this.inFlight > 0) {
       this.app.logger.info(`Waiting for ${this.inFlight} running task(s) to finish (up to ${this.drainTimeoutMs} ms)…`);
       const drained = await this.waitIdle(this.drainTimeoutMs);
@@ -140,6 +158,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       }
     }
     await this.threads.close();
+    this.settler?.flush(); // acks of the last tasks, before the channel goes
     await channel?.close().catch(() => undefined);
     await this.resultStore?.close().catch(() => undefined);
     await this.connection.close();
@@ -157,26 +176,66 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     });
   }
 
-  private onDelivery(queue: string, message: ConsumeMessage, channel: Channel): void {
+  private onDelivery(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
     if (this.stopping) {
-      this.settle(channel, message, 'not-started');
+      settler.settle(message, 'not-started');
       return;
     }
-    this.inFlight++;
-    this.handle(queue, message)
-      .then((outcome) => this.settle(channel, message, outcome))
-      .catch((err: unknown) => {
-        // Only a taskq bug gets here; requeue rather than lose the task.
-        this.app.logger.error(`Internal error while handling a message from '${queue}'`, err);
-        this.settle(channel, message, 'not-started');
-      })
-      .finally(() => {
-        this.inFlight--;
-        if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-      });
+    settler.delivered(message);
+    // With prefetchMultiplier > 1 more messages arrive than may run: they wait here, in arrival (priority) order.
+    if (this.inFlight >= this.concurrency) this.waiting.push({ queue, message, settler });
+    else this.run(queue, message, settler);
   }
 
-  private async handle(queue: string, message: ConsumeMessage): Promise<DeliveryOutcome> {
+  private run(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
+    this.inFlight++;
+    let outcome: DeliveryOutcome | Promise<DeliveryOutcome>;
+    try {
+      outcome = this.handle(queue, message);
+    } catch (err) {
+      outcome = this.internalError(queue, err);
+    }
+    // A synchronous task settles in this tick, as a bare consumer would; others when they finish.
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (done) => this.finish(settler, message, done),
+        (err: unknown) => this.finish(settler, message, this.internalError(queue, err)),
+      );
+    } else {
+      this.finish(settler, message, outcome);
+    }
+  }
+
+  private finish(settler: ChannelSettler, message: ConsumeMessage, outcome: DeliveryOutcome): void {
+    settler.settle(message, outcome);
+    this.inFlight--;
+    this.startWaiting();
+    if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Fill free slots from the waiting deliveries. One loop at a time, so synchronous tasks never recurse. */
+  private startWaiting(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inFlight < this.concurrency && this.waiting.length > 0) {
+        const { queue, message, settler } = this.waiting.shift()!;
+        if (this.stopping) settler.settle(message, 'not-started');
+        else this.run(queue, message, settler);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Only a taskq bug gets here; requeue rather than lose the task. */
+  private internalError(queue: string, err: unknown): DeliveryOutcome {
+    this.app.logger.error(`Internal error while handling a message from '${queue}'`, err);
+    return 'not-started';
+  }
+
+  /** Decide what to do with one delivery and do it; synchronous all the way for a synchronous task without a result. */
+  private handle(queue: string, message: ConsumeMessage): DeliveryOutcome | Promise<DeliveryOutcome> {
     const { logger } = this.app;
     const reporter = this.reporter!;
     // Size and signature are checked before a single byte is decoded.
@@ -188,40 +247,29 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     } catch (err) {
       return this.deadLetter(queue, message, undecodableReason(err), err);
     }
-    const label = `${request.name}[${request.id}]`;
 
     const task = this.app.tasks.find(request.name);
-    if (!task) {
-      const error = new NotRegisteredError(request.name, this.app.tasks.names());
-      if (reporter.wantsResult(request)) await reporter.failure(request, error);
-      return this.deadLetter(queue, message, 'unknown-task', error, request);
-    }
+    if (!task) return this.unknownTask(queue, message, request);
 
     if (request.expires && request.expires.getTime() <= Date.now()) {
+      const label = `${request.name}[${request.id}]`;
       logger.warn(`Task ${label} expired at ${request.expires.toISOString()}; not running it.`);
-      if (reporter.wantsResult(request)) {
-        await reporter.failure(request, new TaskqError('TASK_EXPIRED', `Task ${label} expired at ${request.expires.toISOString()} before it could run.`), 'REVOKED');
-      }
-      return 'expired';
+      if (!reporter.wantsResult(request)) return 'expired';
+      const error = new TaskqError('TASK_EXPIRED', `Task ${label} expired at ${request.expires.toISOString()} before it could run.`);
+      return reporter.failure(request, error, 'REVOKED').then(() => 'expired' as const);
     }
 
     if (request.eta) {
       const wait = request.eta.getTime() - Date.now();
-      if (wait >= IN_PROCESS_WAIT_LIMIT_MS) {
-        try {
-          await this.redelay(queue, message, wait);
-        } catch (err) {
-          logger.error(`Could not move task ${label} into the delay queues; requeueing it: ${(err as Error).message}`);
-          return 'not-started';
-        }
-        logger.debug(`Task ${label} is due at ${request.eta.toISOString()}; moved to the broker's delay queues.`);
-        return 'delayed';
-      }
-      if (wait > 0) await sleep(wait);
+      if (wait >= IN_PROCESS_WAIT_LIMIT_MS) return this.redelay(queue, message, request, wait);
+      if (wait > 0) return sleep(wait).then(() => this.execute(queue, message, request, task));
     }
+    return this.execute(queue, message, request, task);
+  }
 
-    logger.debug(`Task ${label} received from '${queue}'.`);
-    const result = await executeTask(task, {
+  private execute(queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>): DeliveryOutcome | Promise<DeliveryOutcome> {
+    if (this.logs.debug) this.app.logger.debug(`Task ${request.name}[${request.id}] received from '${queue}'.`);
+    const result = executeTask(task, {
       id: request.id,
       name: request.name,
       kwargs: request.kwargs,
@@ -229,18 +277,33 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       redelivered: message.fields.redelivered,
       queue,
       request,
-      retry: (retryRequest) => {
-        throw new Retry(retryRequest);
-      },
+      retry: throwRetry,
     }, this.execution);
-    const seconds = (result.runtimeMs / 1000).toFixed(3);
-    if (result.ok) {
-      logger.info(`Task ${label} succeeded in ${seconds}s: ${describeValue(result.value)}`);
-      if (reporter.wantsResult(request)) await reporter.success(request, result.value);
+    return result instanceof Promise
+      ? result.then((done) => this.afterRun(queue, message, request, task, done))
+      : this.afterRun(queue, message, request, task, result);
+  }
+
+  private afterRun(
+    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, result: ExecutionResult,
+  ): DeliveryOutcome | Promise<DeliveryOutcome> {
+    if (!result.ok) return this.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
+    if (this.logs.info) {
+      this.app.logger.info(`Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`);
+    }
+    const succeeded = (): DeliveryOutcome => {
       this.emit('task-succeeded', request, result.value, result.runtimeMs);
       return 'succeeded';
-    }
-    return this.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
+    };
+    const reporter = this.reporter!;
+    return reporter.wantsResult(request) ? reporter.success(request, result.value).then(succeeded) : succeeded();
+  }
+
+  private async unknownTask(queue: string, message: ConsumeMessage, request: TaskRequest): Promise<DeliveryOutcome> {
+    const error = new NotRegisteredError(request.name, this.app.tasks.names());
+    const reporter = this.reporter!;
+    if (reporter.wantsResult(request)) await reporter.failure(request, error);
+    return this.deadLetter(queue, message, 'unknown-task', error, request);
   }
 
   /** A handler threw: fail, retry (next attempt confirmed in the broker first), reject or give up — see retry-policy. */
@@ -324,38 +387,22 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   /** Put a not-yet-due task back into the broker (delay ladder), confirmed, before acking it here. */
-  private async redelay(queue: string, message: ConsumeMessage, waitMs: number): Promise<void> {
-    await this.publishToQueue(queue, encodedCopy(message), waitMs, `re-delayed from queue '${queue}'`);
+  private async redelay(queue: string, message: ConsumeMessage, request: TaskRequest, waitMs: number): Promise<DeliveryOutcome> {
+    const label = `${request.name}[${request.id}]`;
+    try {
+      await this.publishToQueue(queue, encodedCopy(message), waitMs, `re-delayed from queue '${queue}'`);
+    } catch (err) {
+      this.app.logger.error(`Could not move task ${label} into the delay queues; requeueing it: ${(err as Error).message}`);
+      return 'not-started';
+    }
+    this.app.logger.debug(`Task ${label} is due at ${request.eta!.toISOString()}; moved to the broker's delay queues.`);
+    return 'delayed';
   }
 
   /** Publish a message for `queue`, confirmed, through the broker's delay ladder when `delayMs` ≥ 1 s. */
   private async publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void> {
     const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: this.app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
     await this.app.producer().producer.publish(route, encoded, delayMs);
-  }
-
-  /**
-   * Ack, reject or requeue on the channel the message came from. Delivery tags belong to their
-   * channel: after a reconnect, a late ack must never reach the new channel (it would ack the wrong
-   * message); on the closed old one it fails harmlessly and the broker has already requeued it.
-   */
-  private settle(channel: Channel, message: ConsumeMessage, outcome: DeliveryOutcome): void {
-    if (channel !== this.channel) return;
-    try {
-      switch (ackActionFor(outcome)) {
-        case 'ack':
-          channel.ack(message);
-          break;
-        case 'dead-letter':
-          channel.reject(message, false);
-          break;
-        case 'requeue':
-          channel.nack(message, false, true);
-          break;
-      }
-    } catch {
-      // The channel is gone; the broker redelivers the message to another consumer.
-    }
   }
 
   private logBanner(): void {
@@ -370,7 +417,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         'taskq worker ready',
         `  broker:      ${app.brokerUrlMasked}`,
         `  queues:      ${queues.join(', ')}`,
-        `  concurrency: ${this.concurrency} (prefetch ${this.concurrency})`,
+        `  concurrency: ${this.concurrency} (prefetch ${this.prefetch})`,
         ...(this.options.timeLimit || this.options.softTimeLimit
           ? [`  time limits: hard ${seconds(this.options.timeLimit)}, soft ${seconds(this.options.softTimeLimit)} (defaults; tasks and callers may set their own)`]
           : []),
@@ -390,6 +437,27 @@ function checkConcurrency(value: number): number {
     throw new TaskqError('INVALID_OPTION', `concurrency must be a whole number from 1 to 65535, found ${String(value)}.`);
   }
   return value;
+}
+
+function prefetchFor(concurrency: number, multiplier: number): number {
+  if (!Number.isInteger(multiplier) || multiplier < 1) {
+    throw new TaskqError('INVALID_OPTION', `prefetchMultiplier must be a whole number ≥ 1, found ${String(multiplier)}.`);
+  }
+  if (concurrency * multiplier > MAX_PREFETCH) {
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `concurrency × prefetchMultiplier (${concurrency} × ${multiplier}) is over AMQP's prefetch limit of ${MAX_PREFETCH}; lower one of them.`,
+    );
+  }
+  return concurrency * multiplier;
+}
+
+function isLevelEnabled(logger: Logger, level: 'debug' | 'info'): boolean {
+  return logger.isLevelEnabled?.(level) ?? true;
+}
+
+function throwRetry(request?: RetryRequest): never {
+  throw new Retry(request);
 }
 
 function checkQueues(queues: readonly string[]): string[] {

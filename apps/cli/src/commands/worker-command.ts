@@ -7,6 +7,7 @@ export interface WorkerCommandOptions {
   app: string;
   queue?: string[];
   concurrency?: string;
+  prefetchMultiplier?: string;
   config?: string;
   broker?: string;
   resultBackend?: string;
@@ -29,6 +30,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     throw new TaskqError('INVALID_OPTION', `--loglevel must be one of debug, info, warn, error, silent; found '${options.loglevel}'.`);
   }
   const concurrency = options.concurrency === undefined ? undefined : parseWholeNumber(options.concurrency, '--concurrency');
+  const prefetchMultiplier =
+    options.prefetchMultiplier === undefined ? undefined : parseWholeNumber(options.prefetchMultiplier, '--prefetch-multiplier');
   const drainTimeoutMs = options.drainTimeout === undefined ? undefined : parseWholeNumber(options.drainTimeout, '--drain-timeout') * 1000;
   const timeLimit = options.timeLimit === undefined ? undefined : parseSeconds(options.timeLimit, '--time-limit');
   const softTimeLimit = options.softTimeLimit === undefined ? undefined : parseSeconds(options.softTimeLimit, '--soft-time-limit');
@@ -54,6 +57,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
   const worker = new Worker(app, {
     ...(queues && queues.length ? { queues } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(prefetchMultiplier !== undefined ? { prefetchMultiplier } : {}),
     ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
     ...(timeLimit !== undefined ? { timeLimit } : {}),
     ...(softTimeLimit !== undefined ? { softTimeLimit } : {}),

@@ -56,7 +56,7 @@ describe('executing a task under time limits', () => {
       await new Promise((r) => setTimeout(r, 150));
       return currentTask().signal.aborted ? 'cleaned up' : 'no abort';
     }, { softTimeLimit: 0.05 });
-    await expect(executeTask(task, context())).resolves.toMatchObject({ ok: true, value: 'cleaned up' });
+    await expect(Promise.resolve(executeTask(task, context()))).resolves.toMatchObject({ ok: true, value: 'cleaned up' });
   });
 
   it('ends a never-settling handler at the hard limit as TimeLimitExceeded, aborts its signal, and says so', async () => {
@@ -122,13 +122,30 @@ describe('executing a task under time limits', () => {
     const params = app.task('t.params', (x: number) => x, { params: ['x'] });
     const bad = context();
     (bad.request as { kwargs: Record<string, unknown> }).kwargs = { nope: 1 };
-    await expect(executeTask(sync, context())).resolves.toMatchObject({ ok: false, error: expect.any(RangeError) });
-    await expect(executeTask(asyncFail, context())).resolves.toMatchObject({ ok: false, error: expect.any(TypeError) });
-    await expect(executeTask(params, bad)).resolves.toMatchObject({ ok: false, error: expect.objectContaining({ message: expect.stringContaining("unexpected keyword argument 'nope'") }) });
+    await expect(Promise.resolve(executeTask(sync, context()))).resolves.toMatchObject({ ok: false, error: expect.any(RangeError) });
+    await expect(Promise.resolve(executeTask(asyncFail, context()))).resolves.toMatchObject({ ok: false, error: expect.any(TypeError) });
+    await expect(Promise.resolve(executeTask(params, bad))).resolves.toMatchObject({ ok: false, error: expect.objectContaining({ message: expect.stringContaining("unexpected keyword argument 'nope'") }) });
+  });
+
+  it('returns a synchronous result without a promise, so the worker can ack in the same tick', async () => {
+    const sync = app.task('t.sync-value', (a: number, b: number) => a + b);
+    const syncThrow = app.task('t.sync-fail', () => {
+      throw new RangeError('no');
+    }, { timeLimit: 5, softTimeLimit: 1 });
+    const later = app.task('t.async-value', async () => 'later');
+    const now = executeTask(sync, context([null, null], [2, 3]));
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toMatchObject({ ok: true, value: 5 });
+    const failed = executeTask(syncThrow, context());
+    expect(failed).not.toBeInstanceOf(Promise);
+    expect(failed).toMatchObject({ ok: false, error: expect.any(RangeError) });
+    const pending = executeTask(later, context());
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ ok: true, value: 'later' });
   });
 
   it('fails an isolated task clearly when no thread pool was given', async () => {
     const task = app.task('t.isolated', () => 1, { isolate: 'thread' });
-    await expect(executeTask(task, context())).resolves.toMatchObject({ ok: false, error: expect.objectContaining({ code: 'THREAD_POOL_MISSING' }) });
+    await expect(Promise.resolve(executeTask(task, context()))).resolves.toMatchObject({ ok: false, error: expect.objectContaining({ code: 'THREAD_POOL_MISSING' }) });
   });
 });

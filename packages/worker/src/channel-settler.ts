@@ -1,0 +1,70 @@
+import type { Channel, Message } from 'amqplib';
+import { AckBatcher } from './ack-batcher';
+import { ackActionFor, type DeliveryOutcome } from './ack-policy';
+
+/**
+ * Tells the broker what became of each delivery of one consuming channel. Acks are batched
+ * (see {@link AckBatcher}) and flushed on the next tick; rejects and requeues go out at once.
+ *
+ * Delivery tags belong to their channel: a settler is made per channel and dies with it, so a
+ * late ack after a reconnect can never reach the new channel (where it would ack the wrong
+ * message). On a closed channel the broker has already requeued everything unacked.
+ */
+export class ChannelSettler {
+  private readonly batcher = new AckBatcher();
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(readonly channel: Channel) {}
+
+  /** Register a delivery as soon as it arrives, before anything can settle a later one. */
+  delivered(message: Message): void {
+    this.batcher.delivered(message.fields.deliveryTag);
+  }
+
+  settle(message: Message, outcome: DeliveryOutcome): void {
+    if (this.closed) return;
+    const tag = message.fields.deliveryTag;
+    switch (ackActionFor(outcome)) {
+      case 'ack':
+        this.batcher.finish(tag);
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          // Before amqplib's own write (it flushes channel buffers on setImmediate): no added latency.
+          process.nextTick(() => this.flush());
+        }
+        return;
+      case 'dead-letter':
+        this.batcher.drop(tag);
+        this.send(() => this.channel.reject(message, false));
+        return;
+      case 'requeue':
+        this.batcher.drop(tag);
+        this.send(() => this.channel.nack(message, false, true));
+        return;
+    }
+  }
+
+  /** Send the pending acks now (the worker calls this before closing the channel). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    for (const frame of this.batcher.flush()) {
+      this.send(() => this.channel.ack({ fields: { deliveryTag: frame.deliveryTag } } as Message, frame.multiple));
+    }
+  }
+
+  /** The channel is gone: drop everything pending; the broker redelivers those messages. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private send(frame: () => void): void {
+    try {
+      frame();
+    } catch {
+      // The channel closed under us: the broker requeues the message for another consumer.
+      this.closed = true;
+    }
+  }
+}
