@@ -2,6 +2,7 @@ import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { ChannelSource } from './channel-source';
 import { BrokerError, PublishRejectedError, UnroutableError } from '../errors';
 import { beforeDeadline } from './deadline';
+import { DeadlineQueue } from './deadline-queue';
 
 /** Retry a publish whose channel closed before its confirm, until this long after the send began. */
 export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
@@ -20,6 +21,10 @@ export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
  */
 export class ConfirmPublisher {
   private channel: Promise<ConfirmChannel> | undefined;
+  /** The open channel, once `channel` has resolved: publishes on it need not wait for anything. */
+  private ready: ConfirmChannel | undefined;
+  /** One timer for all confirm waits (they all last sendTimeoutMs), not one per message. */
+  private readonly confirmDeadlines = new DeadlineQueue();
   private drained: Promise<void> | undefined;
   /** Correlation ids of messages the broker returned as unroutable, until their confirm arrives. */
   private readonly returned = new Set<string>();
@@ -42,10 +47,10 @@ export class ConfirmPublisher {
     let published = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        const channel = await beforeDeadline(this.openChannel(), deadline, () => this.unavailable(published));
-        while (this.drained) await beforeDeadline(this.drained, deadline, () => this.unavailable(published));
+        // The common case — an open channel with room in its buffer — publishes at once.
+        const channel = this.ready && !this.drained ? this.ready : await this.channelWithRoom(deadline, published);
         published = true;
-        return await beforeDeadline(this.publishOn(channel, exchange, routingKey, content, options), deadline, () => this.unavailable(true));
+        return await this.publishOn(channel, exchange, routingKey, content, options, deadline);
       } catch (err) {
         const retriable = err instanceof BrokerError && err.code === 'PUBLISH_UNCONFIRMED';
         if (!retriable || Date.now() >= deadline) throw err;
@@ -53,6 +58,13 @@ export class ConfirmPublisher {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
       }
     }
+  }
+
+  /** Wait (until the deadline) for an open channel whose write buffer has room. */
+  private async channelWithRoom(deadline: number, published: boolean): Promise<ConfirmChannel> {
+    const channel = await beforeDeadline(this.openChannel(), deadline, () => this.unavailable(published));
+    while (this.drained) await beforeDeadline(this.drained, deadline, () => this.unavailable(published));
+    return channel;
   }
 
   private unavailable(published: boolean): BrokerError {
@@ -69,12 +81,16 @@ export class ConfirmPublisher {
         );
   }
 
-  private publishOn(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+  private publishOn(
+    channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number,
+  ): Promise<void> {
     const key = options.correlationId ?? options.messageId;
     return new Promise<void>((resolve, reject) => {
+      const settle = this.confirmDeadlines.add(deadline, () => reject(this.unavailable(true)));
       let hasRoom: boolean;
       try {
         hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
+          settle();
           const wasReturned = key !== undefined && this.returned.delete(key);
           if (err) {
             reject(
@@ -90,6 +106,7 @@ export class ConfirmPublisher {
         });
       } catch (err) {
         // amqplib throws synchronously when the channel is already closed.
+        settle();
         reject(explainChannelError(err as Error, exchange));
         return;
       }
@@ -112,6 +129,7 @@ export class ConfirmPublisher {
   async close(): Promise<void> {
     const pending = this.channel;
     this.channel = undefined;
+    this.ready = undefined;
     if (!pending) return;
     const channel = await pending.catch(() => undefined);
     if (!channel) return;
@@ -136,8 +154,10 @@ export class ConfirmPublisher {
         channel.on('error', (reason: Error) => this.closeReasons.set(channel, reason));
         channel.on('close', () => {
           if (this.channel === opening) this.channel = undefined;
+          if (this.ready === channel) this.ready = undefined;
           this.returned.clear();
         });
+        if (this.channel === opening) this.ready = channel;
         return channel;
       });
       opening.catch(() => {
