@@ -1,0 +1,83 @@
+'use strict';
+/** Broker helpers for the benchmarks: raw amqplib, so measuring never goes through taskq itself. */
+const { randomUUID } = require('node:crypto');
+const amqp = require('amqplib');
+const { buildTaskMessage, createApp, toPublishOptions } = require('@taskq/core');
+
+const BROKER_URL = process.env.TASKQ_BROKER_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** taskq turns Nagle off on its sockets; the raw side gets the same setting unless a scenario says otherwise. */
+const SOCKET = { noDelay: true };
+
+const connect = (options = SOCKET) => amqp.connect(BROKER_URL, options);
+const queueName = (what) => `bench.${what}.${randomUUID().slice(0, 8)}`;
+
+async function withChannel(fn) {
+  const connection = await connect();
+  try {
+    return await fn(await connection.createChannel());
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** Delete a bench queue, and the direct exchange of the same name Celery declares for a queue it uses. */
+const deleteQueue = async (queue) => {
+  await withChannel((ch) => ch.deleteQueue(queue)).catch(() => undefined);
+  await withChannel((ch) => ch.deleteExchange(queue)).catch(() => undefined);
+};
+const depth = (queue) => withChannel((ch) => ch.checkQueue(queue)).then((q) => q.messageCount);
+
+const serializers = createApp({ resultBackend: 'disabled' }).serializers;
+
+/**
+ * Fill `queue` with `count` taskq-built Celery protocol v2 messages (fresh ids, the given
+ * serializer), through a raw confirm channel: the same bytes taskq sends, filled fast.
+ */
+async function prefill(queue, count, { serializer = 'json', task = 'bench.noop', args = [1, 2], priority } = {}) {
+  const connection = await connect();
+  const channel = await connection.createConfirmChannel();
+  await channel.assertQueue(queue, { durable: true, maxPriority: 10 });
+  const codec = serializers.get(serializer);
+  for (let sent = 0; sent < count; ) {
+    const batch = Math.min(1000, count - sent);
+    for (let i = 0; i < batch; i++) {
+      const message = buildTaskMessage({ id: randomUUID(), name: task, args, kwargs: {}, ignoreResult: true, ...(priority !== undefined ? { priority } : {}) }, codec);
+      channel.publish('', queue, message.content, toPublishOptions(message));
+    }
+    await channel.waitForConfirms();
+    sent += batch;
+  }
+  await connection.close();
+}
+
+/**
+ * Watch a pre-filled queue being drained by another process: `started` when its depth first
+ * drops below `count`, `finished` when it reaches 0 (polled every `everyMs`). `onStart`/`onEnd`
+ * run at those moments (to read the consumer's CPU time).
+ */
+async function watchDrain(queue, count, { everyMs = 20, timeoutMs = 900_000, onStart, onEnd, alive = () => true } = {}) {
+  const connection = await connect();
+  const channel = await connection.createChannel();
+  let started;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const { messageCount } = await channel.checkQueue(queue);
+      const now = performance.now();
+      if (started === undefined && messageCount < count) {
+        started = now;
+        onStart?.();
+      }
+      if (messageCount === 0 && started !== undefined) {
+        onEnd?.();
+        return now - started;
+      }
+      if (Date.now() > deadline || !alive()) throw new Error(`queue ${queue} still holds ${messageCount} of ${count} messages`);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+module.exports = { BROKER_URL, SOCKET, connect, queueName, withChannel, deleteQueue, depth, prefill, watchDrain };

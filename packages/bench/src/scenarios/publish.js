@@ -1,0 +1,82 @@
+'use strict';
+/** 1. Publish: confirmed, persistent Celery-shaped messages to a durable queue, `window` in flight. */
+const os = require('node:os');
+const { randomUUID } = require('node:crypto');
+const { createApp } = require('@taskq/core');
+const { connect, deleteQueue, queueName } = require('../lib/broker');
+const { compareInRounds } = require('../lib/rounds');
+const { progress, record } = require('../lib/report');
+const { rate } = require('../lib/stats');
+
+const WINDOW = 1000;
+
+/** Raw: an amqplib ConfirmChannel; each message gets its own id, headers and encoded body, as a producer must. */
+async function rawPublish(queue, count) {
+  const connection = await connect();
+  const channel = await connection.createConfirmChannel();
+  await channel.assertQueue(queue, { durable: true, maxPriority: 10 });
+  const origin = `bench@${os.hostname()}`;
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  for (let sent = 0; sent < count; sent += WINDOW) {
+    for (let i = 0; i < Math.min(WINDOW, count - sent); i++) {
+      const id = randomUUID();
+      const body = Buffer.from(JSON.stringify([[1, 2], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]));
+      channel.publish('', queue, body, {
+        persistent: true, contentType: 'application/json', contentEncoding: 'utf-8', correlationId: id,
+        headers: {
+          lang: 'js', task: 'bench.noop', id, shadow: null, eta: null, expires: null, group: null, group_index: null, retries: 0,
+          timelimit: [null, null], root_id: id, parent_id: null, argsrepr: '[1, 2]', kwargsrepr: '{}', origin, ignore_result: true,
+        },
+      });
+    }
+    await channel.waitForConfirms();
+  }
+  const result = measured(count, started, cpu);
+  await connection.close();
+  return result;
+}
+
+/** taskq: `app.sendTask(name, args, { ignoreResult: true })` as a user writes a bulk send, WINDOW promises at a time. */
+async function taskqPublish(app, queue, count, serializer = 'json') {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  for (let sent = 0; sent < count; sent += WINDOW) {
+    const batch = Array.from({ length: Math.min(WINDOW, count - sent) }, () => app.sendTask('bench.noop', [1, 2], { queue, ignoreResult: true, serializer }));
+    await Promise.all(batch);
+  }
+  return measured(count, started, cpu);
+}
+
+function measured(count, started, cpu) {
+  const used = process.cpuUsage(cpu);
+  return { rate: rate(count, performance.now() - started), cpuUs: (used.user + used.system) / count };
+}
+
+async function publishScenario({ n, rounds }) {
+  progress(`1) publish ${n} confirmed persistent messages, ${WINDOW} in flight, ${rounds} rounds`);
+  const app = createApp({ resultBackend: 'disabled', logger: quiet() });
+  const queues = [];
+  const fresh = (what) => {
+    const queue = queueName(what);
+    queues.push(queue);
+    return queue;
+  };
+  await taskqPublish(app, fresh('pub-warm'), 2000); // connection, channel, topology
+  const compared = await compareInRounds(rounds, {
+    reference: () => rawPublish(fresh('pub-raw'), n),
+    taskq: () => taskqPublish(app, fresh('pub-taskq'), n),
+  });
+  const ratio = compared.medianRatio('rate');
+  record({ scenario: '1 publish', metric: 'confirmed msg/s', taskq: compared.taskq('rate'), reference: compared.reference('rate'), unit: 'msg/s', ratio, spread: compared.ratios('rate'), target: '≥ 0.9×', met: ratio >= 0.9 });
+  record({ scenario: '1 publish', metric: 'producer CPU per message', taskq: compared.taskq('cpuUs'), reference: compared.reference('cpuUs'), unit: 'µs', ratio: compared.medianRatio('cpuUs'), note: 'lower is better; ratio > 1 = taskq uses more CPU', chart: false });
+  await app.close();
+  for (const queue of queues) await deleteQueue(queue);
+}
+
+function quiet() {
+  const nothing = () => undefined;
+  return { debug: nothing, info: nothing, warn: nothing, error: (message) => console.error(String(message)), isLevelEnabled: () => false };
+}
+
+module.exports = { publishScenario, taskqPublish, quiet, WINDOW };
