@@ -56,22 +56,24 @@ function measured(count, started, cpu) {
 async function publishScenario({ n, rounds }) {
   progress(`1) publish ${n} confirmed persistent messages, ${WINDOW} in flight, ${rounds} rounds`);
   const app = createApp({ resultBackend: 'disabled', logger: quiet() });
-  const queues = [];
-  const fresh = (what) => {
+  // Each run gets a fresh queue, deleted right after, so no run pays for an earlier one's backlog.
+  const inFreshQueue = async (what, run) => {
     const queue = queueName(what);
-    queues.push(queue);
-    return queue;
+    try {
+      return await run(queue);
+    } finally {
+      await deleteQueue(queue);
+    }
   };
-  await taskqPublish(app, fresh('pub-warm'), 2000); // connection, channel, topology
+  await inFreshQueue('pub-warm', (queue) => taskqPublish(app, queue, 2000)); // connection, channel, topology
   const compared = await compareInRounds(rounds, {
-    reference: () => rawPublish(fresh('pub-raw'), n),
-    taskq: () => taskqPublish(app, fresh('pub-taskq'), n),
+    reference: () => inFreshQueue('pub-raw', (queue) => rawPublish(queue, n)),
+    taskq: () => inFreshQueue('pub-taskq', (queue) => taskqPublish(app, queue, n)),
   });
   const ratio = compared.medianRatio('rate');
   record({ scenario: '1 publish', metric: 'confirmed msg/s', taskq: compared.taskq('rate'), reference: compared.reference('rate'), unit: 'msg/s', ratio, spread: compared.ratios('rate'), target: '≥ 0.9×', met: ratio >= 0.9 });
   record({ scenario: '1 publish', metric: 'producer CPU per message', taskq: compared.taskq('cpuUs'), reference: compared.reference('cpuUs'), unit: 'µs', ratio: compared.medianRatio('cpuUs'), note: 'lower is better; ratio > 1 = taskq uses more CPU', chart: false });
   await app.close();
-  for (const queue of queues) await deleteQueue(queue);
 }
 
 function quiet() {
