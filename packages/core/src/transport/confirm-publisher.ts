@@ -24,7 +24,7 @@ export class ConfirmPublisher {
   /** The open channel, once `channel` has resolved: publishes on it need not wait for anything. */
   private ready: ConfirmChannel | undefined;
   /** One timer for all confirm waits (they all last sendTimeoutMs), not one per message. */
-  private readonly confirmDeadlines = new DeadlineQueue();
+  private readonly confirmDeadlines = new DeadlineQueue(() => this.unavailable(true));
   private drained: Promise<void> | undefined;
   /** Correlation ids of messages the broker returned as unroutable, until their confirm arrives. */
   private readonly returned = new Set<string>();
@@ -42,22 +42,40 @@ export class ConfirmPublisher {
    * when the broker could not be reached in time (the message was not sent), or
    * `PUBLISH_UNCONFIRMED` when it was published but never confirmed in time (it may be stored).
    */
-  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     const deadline = Date.now() + this.sendTimeoutMs;
-    let published = false;
-    for (let attempt = 1; ; attempt++) {
+    // The common case — an open channel with room in its buffer — publishes at once, without awaits.
+    if (this.ready && !this.drained) return this.publishOn(this.ready, exchange, routingKey, content, options, deadline, true);
+    return this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1);
+  }
+
+  private async publishWithRetries(
+    exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number, published: boolean, firstAttempt: number,
+  ): Promise<void> {
+    for (let attempt = firstAttempt; ; attempt++) {
       try {
-        // The common case — an open channel with room in its buffer — publishes at once.
-        const channel = this.ready && !this.drained ? this.ready : await this.channelWithRoom(deadline, published);
+        const channel = await this.channelWithRoom(deadline, published);
         published = true;
-        return await this.publishOn(channel, exchange, routingKey, content, options, deadline);
+        return await this.publishOn(channel, exchange, routingKey, content, options, deadline, false);
       } catch (err) {
-        const retriable = err instanceof BrokerError && err.code === 'PUBLISH_UNCONFIRMED';
-        if (!retriable || Date.now() >= deadline) throw err;
-        // The channel died under the message: wait a little for the connection to recover, then re-send.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+        await this.afterFailedAttempt(err, attempt, deadline, () => Promise.resolve());
       }
     }
+  }
+
+  /**
+   * A publish attempt failed: rethrow unless the channel died under the message and there is time
+   * left; otherwise wait a little for the connection to recover, then go on with `next`.
+   */
+  private async afterFailedAttempt(err: unknown, attempt: number, deadline: number, next: () => Promise<void>): Promise<void> {
+    if (!isChannelLoss(err) || Date.now() >= deadline) throw err;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+    return next();
+  }
+
+  /** The first attempt's channel died under the message: go on with the retry loop. */
+  private republish(error: Error, exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number): Promise<void> {
+    return this.afterFailedAttempt(error, 1, deadline, () => this.publishWithRetries(exchange, routingKey, content, options, deadline, true, 2));
   }
 
   /** Wait (until the deadline) for an open channel whose write buffer has room. */
@@ -81,23 +99,32 @@ export class ConfirmPublisher {
         );
   }
 
+  /**
+   * Publish once and settle on the confirm. With `retryOnLoss` (the first attempt of the fast
+   * path), a channel lost before the confirm resolves to a re-publish instead of rejecting; all
+   * per-message state lives in this one promise, so a send allocates little while it waits.
+   */
   private publishOn(
     channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number,
+    retryOnLoss: boolean,
   ): Promise<void> {
     const key = options.correlationId ?? options.messageId;
     return new Promise<void>((resolve, reject) => {
-      const settle = this.confirmDeadlines.add(deadline, () => reject(this.unavailable(true)));
+      const wait = this.confirmDeadlines.add(deadline, reject);
       let hasRoom: boolean;
       try {
         hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
-          settle();
+          this.confirmDeadlines.settle(wait);
           const wasReturned = key !== undefined && this.returned.delete(key);
           if (err) {
-            reject(
-              err.message === 'message nacked'
-                ? new PublishRejectedError(exchange, routingKey)
-                : explainChannelError(this.closeReasons.get(channel) ?? err, exchange),
-            );
+            const error = err.message === 'message nacked'
+              ? new PublishRejectedError(exchange, routingKey)
+              : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
+            if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
+              resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+            } else {
+              reject(error);
+            }
           } else if (wasReturned) {
             reject(new UnroutableError(exchange, routingKey));
           } else {
@@ -106,8 +133,10 @@ export class ConfirmPublisher {
         });
       } catch (err) {
         // amqplib throws synchronously when the channel is already closed.
-        settle();
-        reject(explainChannelError(err as Error, exchange));
+        this.confirmDeadlines.settle(wait);
+        const error = explainChannelError(err as Error, exchange);
+        if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+        else reject(error);
         return;
       }
       if (!hasRoom && !this.drained) {
@@ -167,6 +196,11 @@ export class ConfirmPublisher {
     }
     return this.channel;
   }
+}
+
+/** A publish that failed because its channel or connection closed: worth sending again. */
+function isChannelLoss(err: unknown): boolean {
+  return err instanceof BrokerError && err.code === 'PUBLISH_UNCONFIRMED';
 }
 
 function explainChannelError(err: Error, exchange: string): Error {

@@ -4,29 +4,37 @@
  * same timeout", they are added in deadline order, and only the oldest needs a timer. Settled
  * waits are dropped from the front as they finish, so the queue holds roughly what is in flight.
  */
-interface Entry {
-  deadline: number;
-  expire: () => void;
+/** One wait; pass it back to {@link DeadlineQueue.settle}. */
+export interface DeadlineWait {
+  readonly deadline: number;
+  readonly expire: (error: Error) => void;
   settled: boolean;
 }
 
 export class DeadlineQueue {
-  private entries: Entry[] = [];
+  private entries: DeadlineWait[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  /** @param expired the error each expired wait gets */
+  constructor(private readonly expired: () => Error) {}
+
   /**
-   * Call `expire` at `deadline` (epoch ms) unless the returned `settle` is called first.
-   * Deadlines must not decrease from one call to the next (true for "now + a fixed timeout").
+   * Call `expire(expired())` at `deadline` (epoch ms) unless {@link settle} is called first
+   * (a promise's `reject` fits, with no closure per wait). Deadlines must not decrease from one
+   * call to the next (true for "now + a fixed timeout").
    */
-  add(deadline: number, expire: () => void): () => void {
-    const entry: Entry = { deadline, expire, settled: false };
-    this.entries.push(entry);
+  add(deadline: number, expire: (error: Error) => void): DeadlineWait {
+    const wait: DeadlineWait = { deadline, expire, settled: false };
+    this.entries.push(wait);
     if (!this.timer) this.schedule();
-    return () => {
-      entry.settled = true;
-      this.dropSettled();
-    };
+    return wait;
+  }
+
+  /** The wait ended in time (or it expired already: then nothing happens). */
+  settle(wait: DeadlineWait): void {
+    wait.settled = true;
+    this.dropSettled();
   }
 
   /** Waits not yet settled or expired. */
@@ -66,7 +74,7 @@ export class DeadlineQueue {
       this.head++;
       if (!entry.settled) {
         entry.settled = true;
-        entry.expire();
+        entry.expire(this.expired());
       }
     }
     this.dropSettled();
