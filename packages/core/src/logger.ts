@@ -1,3 +1,5 @@
+import { stderrLines } from './stderr-lines';
+
 /** Log levels in increasing severity; `silent` turns logging off. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -23,12 +25,13 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /**
  * A plain line logger: `2026-11-23T18:00:00.000Z INFO  message` to stderr. Errors print their
- * stack (the message alone when the error is a user mistake flagged `TaskqError`).
+ * stack (the message alone when the error is a user mistake flagged `TaskqError`). Debug and info
+ * lines are written in batches (at most 20 ms late), warnings and errors at once (see StderrLines).
  */
-export function createConsoleLogger(level: LogLevel = 'info', write: (line: string) => void = defaultWrite): Logger {
+export function createConsoleLogger(level: LogLevel = 'info', write: (line: string, urgent: boolean) => void = defaultWrite): Logger {
   const threshold = LEVEL_RANK[level];
   const emit = (lvl: LogLevel, message: string): void => {
-    if (LEVEL_RANK[lvl] >= threshold) write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${message}`);
+    if (LEVEL_RANK[lvl] >= threshold) write(`${new Date().toISOString()} ${LABELS[lvl]} ${message}`, LEVEL_RANK[lvl] >= LEVEL_RANK.warn);
   };
   return {
     debug: (m) => emit('debug', m),
@@ -39,8 +42,11 @@ export function createConsoleLogger(level: LogLevel = 'info', write: (line: stri
   };
 }
 
-function defaultWrite(line: string): void {
-  process.stderr.write(line + '\n');
+const LABELS: Record<LogLevel, string> = { debug: 'DEBUG', info: 'INFO ', warn: 'WARN ', error: 'ERROR', silent: '' };
+
+/** stderr, batched (at most 20 ms late); warnings and errors are written at once (see StderrLines). */
+function defaultWrite(line: string, urgent: boolean): void {
+  stderrLines.write(line, urgent);
 }
 
 function describeError(err: unknown): string {
