@@ -10,12 +10,16 @@ const { rate } = require('../lib/stats');
 
 const WINDOW = 1000;
 
-/** Raw: an amqplib ConfirmChannel; each message gets its own id, headers and encoded body, as a producer must. */
+/**
+ * Raw: an amqplib ConfirmChannel; each message gets its own id, headers and encoded body, as a
+ * producer must — the same Celery protocol v2 headers taskq sends (Celery 5.3's included), so both
+ * sides put the same bytes on the wire.
+ */
 async function rawPublish(queue, count) {
   const connection = await connect();
   const channel = await connection.createConfirmChannel();
   await channel.assertQueue(queue, { durable: true, maxPriority: 10 });
-  const origin = `bench@${os.hostname()}`;
+  const origin = `gen${process.pid}@${os.hostname()}`;
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (let sent = 0; sent < count; sent += WINDOW) {
@@ -27,6 +31,7 @@ async function rawPublish(queue, count) {
         headers: {
           lang: 'js', task: 'bench.noop', id, shadow: null, eta: null, expires: null, group: null, group_index: null, retries: 0,
           timelimit: [null, null], root_id: id, parent_id: null, argsrepr: '[1, 2]', kwargsrepr: '{}', origin, ignore_result: true,
+          replaced_task_nesting: 0, stamped_headers: null, stamps: {},
         },
       });
     }
@@ -65,7 +70,9 @@ async function publishScenario({ n, rounds }) {
       await deleteQueue(queue);
     }
   };
-  await inFreshQueue('pub-warm', (queue) => taskqPublish(app, queue, 2000)); // connection, channel, topology
+  // Both sides warm up first (connections, topology, the JIT), so no round pays for a cold start.
+  await inFreshQueue('pub-warm', (queue) => taskqPublish(app, queue, 5000));
+  await inFreshQueue('pub-warm', (queue) => rawPublish(queue, 5000));
   const compared = await compareInRounds(rounds, {
     reference: () => inFreshQueue('pub-raw', (queue) => rawPublish(queue, n)),
     taskq: () => inFreshQueue('pub-taskq', (queue) => taskqPublish(app, queue, n)),
