@@ -1,15 +1,13 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  DeadLetterPublisher, NotRegisteredError, Retry, TaskqError, checkTimeLimits, parseTaskMessage,
-  type AcceptList, type DeadLetterReason, type EncodedMessage, type Logger, type ResultStore, type RetryRequest, type LazyConnection, type ResolvedRoute, type Task,
-  type TaskqApp, type TaskRequest,
+  Retry, TaskqError, checkTimeLimits, parseTaskMessage,
+  type AcceptList, type LazyConnection, type Logger, type ResultStore, type RetryRequest, type Task, type TaskqApp, type TaskRequest,
 } from '@taskq/core';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
 import { ChannelSettler } from './channel-settler';
 import { screenDelivery } from './delivery-screen';
-import { encodedCopy, retryCopy } from './message-copy';
-import { decideFailure } from './retry-policy';
+import { FailureHandling } from './failure-handling';
 import { describeValue, ResultReporter } from './result-reporter';
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
@@ -57,6 +55,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private opening: Promise<void> | undefined;
   private readonly threads: ThreadPool;
   private readonly execution: ExecuteOptions;
+  /** Everything after a task that did not simply succeed: retries, failures, dead letters, re-delays. */
+  private readonly failures: FailureHandling;
 
   constructor(
     readonly app: TaskqApp,
@@ -72,6 +72,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
     this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, logger: app.logger });
+    this.failures = new FailureHandling(app, () => this.reporter!, this);
     this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
     this.execution = { timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger };
   }
@@ -240,16 +241,16 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const reporter = this.reporter!;
     // Size and signature are checked before a single byte is decoded.
     const refusal = screenDelivery(message.content, message.properties, { maxMessageBytes: this.app.maxMessageBytes, signer: this.app.signer });
-    if (refusal) return this.deadLetter(queue, message, refusal.reason, refusal.error);
+    if (refusal) return this.failures.deadLetter(queue, message, refusal.reason, refusal.error);
     let request: TaskRequest;
     try {
       request = parseTaskMessage(message.content, message.properties, this.accept);
     } catch (err) {
-      return this.deadLetter(queue, message, undecodableReason(err), err);
+      return this.failures.deadLetter(queue, message, undecodableReason(err), err);
     }
 
     const task = this.app.tasks.find(request.name);
-    if (!task) return this.unknownTask(queue, message, request);
+    if (!task) return this.failures.unknownTask(queue, message, request);
 
     if (request.expires && request.expires.getTime() <= Date.now()) {
       const label = `${request.name}[${request.id}]`;
@@ -261,7 +262,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
     if (request.eta) {
       const wait = request.eta.getTime() - Date.now();
-      if (wait >= IN_PROCESS_WAIT_LIMIT_MS) return this.redelay(queue, message, request, wait);
+      if (wait >= IN_PROCESS_WAIT_LIMIT_MS) return this.failures.redelay(queue, message, request, wait);
       if (wait > 0) return sleep(wait).then(() => this.execute(queue, message, request, task));
     }
     return this.execute(queue, message, request, task);
@@ -287,7 +288,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private afterRun(
     queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, result: ExecutionResult,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
-    if (!result.ok) return this.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
+    if (!result.ok) return this.failures.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
     if (this.logs.info) {
       this.app.logger.info(`Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`);
     }
@@ -297,112 +298,6 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     };
     const reporter = this.reporter!;
     return reporter.wantsResult(request) ? reporter.success(request, result.value).then(succeeded) : succeeded();
-  }
-
-  private async unknownTask(queue: string, message: ConsumeMessage, request: TaskRequest): Promise<DeliveryOutcome> {
-    const error = new NotRegisteredError(request.name, this.app.tasks.names());
-    const reporter = this.reporter!;
-    if (reporter.wantsResult(request)) await reporter.failure(request, error);
-    return this.deadLetter(queue, message, 'unknown-task', error, request);
-  }
-
-  /** A handler threw: fail, retry (next attempt confirmed in the broker first), reject or give up — see retry-policy. */
-  private async afterFailure(
-    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, error: unknown, runtimeMs: number,
-  ): Promise<DeliveryOutcome> {
-    const { logger } = this.app;
-    const reporter = this.reporter!;
-    const label = `${request.name}[${request.id}]`;
-    const took = `${(runtimeMs / 1000).toFixed(3)}s`;
-    const decision = decideFailure({ error, policy: task.retryPolicy, retries: request.retries, taskName: request.name, taskId: request.id, now: Date.now() });
-    switch (decision.kind) {
-      case 'retry': {
-        const next = { retries: request.retries + 1, eta: new Date(Date.now() + decision.delayMs) };
-        try {
-          const copy = retryCopy(message, request, next, { serializers: this.app.serializers, signer: this.app.signer });
-          await this.publishToQueue(queue, copy, decision.delayMs, `retry ${next.retries} of task ${label}`);
-        } catch (err) {
-          logger.error(`Task ${label} is due a retry, but its next attempt could not be published; requeueing it: ${(err as Error).message}`);
-          return 'retry-unpublished';
-        }
-        const limit = task.retryPolicy.maxRetries === null ? '' : ` of ${task.retryPolicy.maxRetries}`;
-        logger.warn(`Task ${label} failed in ${took}; retry ${next.retries}${limit} at ${next.eta.toISOString()}: ${errorText(decision.error)}`);
-        // The next attempt is already in the broker: a lost RETRY report must not requeue (and so duplicate) this one.
-        if (reporter.wantsResult(request)) {
-          await reporter.retry(request, decision.error).catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${(err as Error).message}`));
-        }
-        this.emit('task-retried', request, decision.error, decision.delayMs);
-        return 'retried';
-      }
-      case 'reject':
-        logger.warn(`Task ${label} rejected its message after ${took}: ${decision.error.message}`);
-        if (reporter.wantsResult(request)) await reporter.failure(request, decision.error, 'REJECTED');
-        return this.deadLetter(queue, message, 'rejected', decision.error, request);
-      case 'exhausted':
-        logger.error(`Task ${label} failed in ${took} with no retries left (maxRetries ${decision.maxRetries})`, decision.error);
-        if (reporter.wantsResult(request)) await reporter.failure(request, decision.error);
-        this.emit('task-failed', request, decision.error, runtimeMs);
-        return this.deadLetter(queue, message, 'max-retries', decision.error, request);
-      case 'fail':
-        logger.error(`Task ${label} failed in ${took}`, error);
-        if (reporter.wantsResult(request)) await reporter.failure(request, error);
-        this.emit('task-failed', request, error, runtimeMs);
-        return 'failed';
-    }
-  }
-
-  /**
-   * Put a confirmed copy of the message, with `x-taskq-*` headers saying why, in its dead-letter
-   * destination; the original is then acked ('dead-lettered'), or — if the copy could not be
-   * published — rejected without requeue ('dead-letter-unpublished').
-   */
-  private async deadLetter(
-    queue: string, message: ConsumeMessage, reason: DeadLetterReason, error: unknown, request?: TaskRequest,
-  ): Promise<DeliveryOutcome> {
-    const { logger } = this.app;
-    const err = error instanceof Error ? error : new Error(String(error));
-    const headers = message.properties.headers ?? {};
-    const task = request?.name ?? (typeof headers['task'] === 'string' ? headers['task'] : undefined);
-    const retries = request?.retries ?? (typeof headers['retries'] === 'number' ? headers['retries'] : 0);
-    const id = request?.id ?? (typeof headers['id'] === 'string' ? headers['id'] : undefined);
-    const what = task ? `task ${task}[${id ?? '?'}]` : 'a message';
-    this.emit('message-rejected', queue, err);
-    const parts = this.app.producer();
-    const publisher = new DeadLetterPublisher(
-      { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
-      this.app.deadLetterQueue,
-    );
-    try {
-      const to = await publisher.publish(this.app.router.queue(queue), message, {
-        reason, error: errorText(err), task, attempts: retries + 1, deadLetteredAt: new Date(),
-      });
-      logger.error(`Dead-lettered ${what} from queue '${queue}' to ${to.exchange ? `exchange '${to.exchange}' (key '${to.routingKey}')` : `queue '${to.routingKey}'`} (${reason}): ${err.message}`);
-      return 'dead-lettered';
-    } catch (publishError) {
-      logger.error(
-        `Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}); rejecting it without requeue: ${(publishError as Error).message}`,
-      );
-      return 'dead-letter-unpublished';
-    }
-  }
-
-  /** Put a not-yet-due task back into the broker (delay ladder), confirmed, before acking it here. */
-  private async redelay(queue: string, message: ConsumeMessage, request: TaskRequest, waitMs: number): Promise<DeliveryOutcome> {
-    const label = `${request.name}[${request.id}]`;
-    try {
-      await this.publishToQueue(queue, encodedCopy(message), waitMs, `re-delayed from queue '${queue}'`);
-    } catch (err) {
-      this.app.logger.error(`Could not move task ${label} into the delay queues; requeueing it: ${(err as Error).message}`);
-      return 'not-started';
-    }
-    this.app.logger.debug(`Task ${label} is due at ${request.eta!.toISOString()}; moved to the broker's delay queues.`);
-    return 'delayed';
-  }
-
-  /** Publish a message for `queue`, confirmed, through the broker's delay ladder when `delayMs` ≥ 1 s. */
-  private async publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void> {
-    const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: this.app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
-    await this.app.producer().producer.publish(route, encoded, delayMs);
   }
 
   private logBanner(): void {
@@ -470,11 +365,6 @@ function checkQueues(queues: readonly string[]): string[] {
 
 function seconds(value: number | undefined): string {
   return value === undefined ? 'none' : `${value} s`;
-}
-
-/** `Name: message` of a thrown value, for logs and the x-taskq-error header. */
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function sleep(ms: number): Promise<void> {
