@@ -56,6 +56,7 @@ Sizes: ${n.toLocaleString('en')} messages per publish/drain run, ${rounds} round
 taskq and its reference (raw amqplib doing the same work, or Celery) run one after the other on the
 same broker, ${rounds} time(s), alternating which goes first. The machine is shared and noisy, so read
 the **ratios** (median of the per-round ratios; each round's ratio in brackets), not the absolute numbers.
+What bounds each figure, with profiles: [PERFORMANCE.md](PERFORMANCE.md).
 
 ![taskq ÷ reference](benchmarks.svg)
 

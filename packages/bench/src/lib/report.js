@@ -52,12 +52,17 @@ function svg() {
     const y = 34 + i * rowHeight;
     const w = Math.max(1, r.ratio * scale);
     const colour = r.met === false ? '#d64' : '#3a7';
-    out += `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(`${r.scenario} — ${r.metric}`)}</text>\n`;
+    out += `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(chartLabel(`${r.scenario} — ${r.metric}`))}</text>\n`;
     out += `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="18" fill="${colour}"/>\n`;
     out += `<text x="${(left + w + 4).toFixed(1)}" y="${y + 14}">${r.ratio.toFixed(2)}×</text>\n`;
   });
   out += `<line x1="${left + scale}" y1="28" x2="${left + scale}" y2="${height - 6}" stroke="#000" stroke-dasharray="3,3"/>\n</svg>\n`;
   return out;
+}
+
+/** Labels end at the bars: longer ones are cut (the table has them in full). */
+function chartLabel(text, max = 62) {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 module.exports = { rows, progress, record, fmt, table, svg };
