@@ -1,6 +1,6 @@
 import {
   bindArguments, resolveTimeLimits, runInTaskContext, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded,
-  type Logger, type Task, type TaskContext, type TaskRequest, type TimeLimitSettings,
+  type Logger, type Task, type TaskContext, type TimeLimitSettings,
 } from '@taskq/core';
 import type { ThreadPool } from './thread-pool';
 
@@ -112,38 +112,20 @@ async function underLimits(
   }
 }
 
-/** The context a handler sees; its AbortController is only made if someone asks for the signal or a limit aborts it. */
-class RunContext implements TaskContext {
-  readonly id: string;
-  readonly name: string;
-  readonly kwargs: Readonly<Record<string, unknown>>;
-  readonly retries: number;
-  readonly redelivered: boolean;
-  readonly queue: string;
-  readonly request: TaskRequest;
-  readonly retry: TaskContext['retry'];
-  private controller: AbortController | undefined;
-
-  constructor(context: ExecutionContext) {
-    this.id = context.id;
-    this.name = context.name;
-    this.kwargs = context.kwargs;
-    this.retries = context.retries;
-    this.redelivered = context.redelivered;
-    this.queue = context.queue;
-    this.request = context.request;
-    this.retry = context.retry;
-  }
-
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    return this.controller.signal;
-  }
-
-  abort(reason: Error): void {
-    this.controller ??= new AbortController();
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
+/** The context a handler sees; its AbortController is only made if someone reads the signal or a limit aborts it. */
+function runContext(context: ExecutionContext): TaskContext & { abort(reason: Error): void } {
+  let controller: AbortController | undefined;
+  return {
+    ...context,
+    get signal(): AbortSignal {
+      controller ??= new AbortController();
+      return controller.signal;
+    },
+    abort(reason: Error): void {
+      controller ??= new AbortController();
+      if (!controller.signal.aborted) controller.abort(reason);
+    },
+  };
 }
 
 type SettledRun = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -155,15 +137,15 @@ type SettledRun = { ok: true; value: unknown } | { ok: false; error: unknown };
 function startHere(
   task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext,
 ): { settled: SettledRun; run?: undefined } | { settled?: undefined; run: HandlerRun } {
-  const runContext = new RunContext(context);
+  const here = runContext(context);
   let returned: unknown;
   try {
-    returned = runInTaskContext(runContext, () => task.handler(...args));
+    returned = runInTaskContext(here, () => task.handler(...args));
   } catch (error) {
     return { settled: { ok: false, error } };
   }
   if (!isThenable(returned)) return { settled: { ok: true, value: returned } };
-  const abort = (reason: Error): void => runContext.abort(reason);
+  const abort = (reason: Error): void => here.abort(reason);
   return {
     run: {
       result: Promise.resolve(returned),
