@@ -47,6 +47,7 @@ export class TaskqApp {
   private resultSetting: ResultBackendSetting;
   private readonly resultExpiresSeconds: number;
   private tls: AppOptions['tls'];
+  private overridesValue: Omit<AppOverrides, 'logger'> = {};
   private readonly reconnect: AppOptions['reconnect'];
   /** How long a send may wait for the broker before it rejects. */
   readonly sendTimeoutMs: number;
@@ -137,6 +138,15 @@ export class TaskqApp {
    * The module that defines this app and its tasks, if known (`taskq worker --app` sets it). Tasks
    * with `isolate: 'thread'` run in worker threads that load this module again.
    */
+  /**
+   * What configure() changed, without the logger (a function cannot cross threads): task threads
+   * (`isolate: 'thread'`) load the tasks module again and apply these, so a task sending sub-tasks
+   * from a thread uses the broker, routing and results the worker was started with.
+   */
+  get overrides(): Omit<AppOverrides, 'logger'> {
+    return this.overridesValue;
+  }
+
   get sourceModule(): string | undefined {
     return this.sourceModulePath;
   }
@@ -179,6 +189,8 @@ export class TaskqApp {
     if (this.producerParts?.connection.isOpen) {
       throw new TaskqError('APP_CONNECTED', 'configure() must be called before the app sends its first task.');
     }
+    const { logger: _logger, ...cloneable } = overrides;
+    this.overridesValue = { ...this.overridesValue, ...cloneable };
     if (overrides.brokerUrl !== undefined) {
       validateBrokerUrl(overrides.brokerUrl);
       this.brokerUrlValue = overrides.brokerUrl;

@@ -15,7 +15,7 @@ import {
 type CoreModule = typeof Core;
 
 const port = parentPort!;
-const { modulePath, tsxApi } = workerData as ThreadData;
+const { modulePath, tsxApi, overrides } = workerData as ThreadData;
 const controllers = new Map<number, AbortController>();
 
 function post(message: FromThread): void {
@@ -30,6 +30,8 @@ async function loadApp(): Promise<{ app: Core.TaskqApp; core: CoreModule }> {
   const candidates = [loaded['app'], loaded['default'], (loaded['default'] as Record<string, unknown> | undefined)?.['app'], ...Object.values(loaded)];
   const app = candidates.find((value) => (value as { isTaskqApp?: unknown } | null)?.isTaskqApp === true) as Core.TaskqApp | undefined;
   if (!app) throw new Error(`The module ${modulePath} does not export a taskq app (as 'app', default, or any named export).`);
+  // The worker's app may have been reconfigured after loading (taskq worker --broker, --config, …): so is this copy.
+  if (overrides && Object.keys(overrides).length > 0) app.configure(overrides);
   return { app, core };
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
-import { Reject, Retry, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded, type Logger, type TaskqApp } from '@taskq/core';
+import { Reject, Retry, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded, type AppOverrides, type Logger, type TaskqApp } from '@taskq/core';
 import {
   reviveError, serializeError, type ErrorClasses, type FromThread, type SerializedError, type ThreadData,
   type ThreadTaskContext, type ToThread,
@@ -34,6 +34,8 @@ export interface ThreadPoolOptions {
   size: number;
   /** The tasks module every thread loads (the app's `sourceModule`), read when a thread starts. */
   modulePath: () => string | undefined;
+  /** The app's configure() overrides, applied in every thread (read when a thread starts). */
+  overrides?: () => Omit<AppOverrides, 'logger'>;
   logger: Logger;
 }
 
@@ -125,7 +127,8 @@ export class ThreadPool {
           '`taskq worker --app <module>`, or call app.setSourceModule(__filename) in that module.',
       );
     }
-    const thread = new TaskThread(entryPath(), threadData(modulePath), (gone) => this.onGone(gone));
+    const data = { ...threadData(modulePath), overrides: this.options.overrides?.() ?? {} };
+    const thread = new TaskThread(entryPath(), data, (gone) => this.onGone(gone));
     this.all.add(thread);
     return thread;
   }

@@ -3,6 +3,7 @@
  * cross: structured clone keeps an Error's message but not its class or extra fields, so errors
  * travel as plain data and are rebuilt on the other side.
  */
+import type { AppOverrides } from '@taskq/core';
 
 /** What a thread is started with (`workerData`). */
 export interface ThreadData {
@@ -10,6 +11,8 @@ export interface ThreadData {
   modulePath: string;
   /** tsx's CommonJS API to register before loading a TypeScript module; absent for JavaScript. */
   tsxApi?: string;
+  /** The worker app's configure() overrides (CLI --broker, --config, …), applied to the thread's copy of the app. */
+  overrides?: Omit<AppOverrides, 'logger'>;
 }
 
 /** The facts of `currentTask()` that can be cloned (the signal is rebuilt in the thread). */

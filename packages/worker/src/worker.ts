@@ -71,7 +71,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.connection = app.openConnection('worker');
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
-    this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, logger: app.logger });
+    this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, overrides: () => app.overrides, logger: app.logger });
     this.failures = new FailureHandling(app, () => this.reporter!, this);
     this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
     this.execution = { timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger };

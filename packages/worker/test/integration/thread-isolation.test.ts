@@ -105,6 +105,21 @@ describe('tasks isolated in worker threads', () => {
     expect(pool.size).toBe(2);
   });
 
+  it("gives the thread's copy of the app the worker app's overrides (taskq worker --broker, --result-backend, …)", async () => {
+    const plain = await run('threads.settings');
+    expect(plain).toMatchObject({ ok: true, value: { broker: app.brokerUrlMasked } });
+    const overridden = new ThreadPool({
+      size: 1, modulePath: () => app.sourceModule, logger: silentLogger,
+      overrides: () => ({ brokerUrl: 'amqp://guest:s3cret@10.1.2.3:5672', resultBackend: 'disabled' }),
+    });
+    try {
+      const result = await executeTask(task('threads.settings'), context('threads.settings'), { threads: overridden });
+      expect(result).toMatchObject({ ok: true, value: { broker: 'amqp://guest:****@10.1.2.3:5672', results: 'disabled' } });
+    } finally {
+      await overridden.close();
+    }
+  });
+
   it('explains a module that cannot be loaded', async () => {
     const broken = new ThreadPool({ size: 1, modulePath: () => '/nonexistent/tasks.js', logger: silentLogger });
     try {
