@@ -62,7 +62,10 @@ function addDeadLettersCommand(program: Command, onExit: (code: number) => void)
     command
       .option('--queue <name>', "the dead-letter queue (default: the app's deadLetterQueue, else taskq.dead)")
       .option('-b, --broker <url>', 'broker URL (default: the app\'s, else TASKQ_BROKER_URL)')
-      .option('-A, --app <module>', "optional tasks module: its broker, TLS settings and deadLetterQueue");
+      .option('-A, --app <module>', "optional tasks module: its broker, TLS settings and deadLetterQueue")
+      .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')
+      .option('--tls-cert <file>', 'client certificate (PEM) for amqps://')
+      .option('--tls-key <file>', 'client private key (PEM) for amqps://');
 
   common(deadLetters.command('list').description('show the first dead letters: id, task, reason, original queue, attempts, time'))
     .option('--limit <n>', `how many to show (default ${DEFAULT_LIST_LIMIT})`)

@@ -4,9 +4,10 @@ import {
   replayDeadLetters, TaskqError, type ChannelSource, type DeadLetter, type TaskqApp,
 } from '@taskq/core';
 import { loadApp } from '../load-app';
+import { tlsOverride, type TlsFlags } from '../tls-flags';
 
 /** Options every `taskq dead-letters` subcommand takes. */
-export interface DeadLettersOptions {
+export interface DeadLettersOptions extends TlsFlags {
   /** Broker URL; else the app's, else TASKQ_BROKER_URL. */
   broker?: string;
   /** The dead-letter queue; else the app's `deadLetterQueue`, else taskq.dead. */
@@ -86,7 +87,7 @@ async function withDeadLetterQueue(
 ): Promise<number> {
   const logger = createConsoleLogger('warn');
   const app = options.app ? await loadApp(options.app) : createApp({ logger, signing: false });
-  app.configure({ logger, ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}) });
+  app.configure({ logger, ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}), ...tlsOverride(options) });
   const queue = options.queue ?? app.deadLetterQueue;
   const connection = app.openConnection('dead-letters');
   try {

@@ -1,9 +1,10 @@
 import { createConsoleLogger, isLogLevel, TaskqError, type LogLevel } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import { loadApp } from '../load-app';
+import { tlsOverride, type TlsFlags } from '../tls-flags';
 
 /** Options of `taskq worker`, as commander parses them. */
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends TlsFlags {
   app: string;
   queue?: string[];
   concurrency?: string;
@@ -11,9 +12,6 @@ export interface WorkerCommandOptions {
   config?: string;
   broker?: string;
   resultBackend?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
   loglevel: string;
   drainTimeout?: string;
   timeLimit?: string;
@@ -43,15 +41,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
-    ...(options.tlsCa || options.tlsCert || options.tlsKey
-      ? {
-          tls: {
-            ...(options.tlsCa ? { ca: options.tlsCa } : {}),
-            ...(options.tlsCert ? { cert: options.tlsCert } : {}),
-            ...(options.tlsKey ? { key: options.tlsKey } : {}),
-          },
-        }
-      : {}),
+    ...tlsOverride(options),
   });
   const queues = options.queue?.flatMap((q) => q.split(',')).map((q) => q.trim()).filter(Boolean);
   const worker = new Worker(app, {

@@ -129,6 +129,8 @@ describe('taskq dead-letters', () => {
     [['replay'], 1, /^taskq: error: Name the task ids to replay/],
     [['inspect'], 2, /missing required argument 'task-id'/],
     [['list', '--broker', 'amqp://admin:s3cret-pw@127.0.0.1:1'], 1, /Cannot connect to RabbitMQ at amqp:\/\/admin:\*\*\*\*@127\.0\.0\.1:1/],
+    // The --tls-* flags reach the connection: the CA file is read (and refused) before any socket opens.
+    [['list', '--broker', 'amqps://admin:s3cret-pw@127.0.0.1:1', '--tls-ca', '/nonexistent/ca.pem'], 1, /\/nonexistent\/ca\.pem/],
   ])('refuses %j with exit %i in one line', async (args, expectedCode, message) => {
     const { code, stderr } = await runCli(['dead-letters', ...args, ...(args.includes('--broker') ? [] : ['--broker', BROKER_URL])]);
     expect(code).toBe(expectedCode);
