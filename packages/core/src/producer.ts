@@ -47,14 +47,10 @@ export class Producer {
     const eta = readEta(options, now);
     const priority = options.priority ?? defaults.priority;
 
-    const backend = ignoreResult ? undefined : results;
-    if (backend && !backend.isStarted) await backend.start();
-
     // Built field by field (no spread temporaries): this runs once per message.
     const task: OutgoingTask = { id, name, args, kwargs: options.kwargs ?? {}, ignoreResult };
     if (eta) task.eta = eta;
     if (options.expires !== undefined) task.expires = readExpires(options.expires, now);
-    if (backend?.replyTo) task.replyTo = backend.replyTo;
     if (priority !== undefined) task.priority = priority;
     if (options.headers) task.headers = options.headers;
     // Celery's `timelimit: [hard, soft]` header, only when the call sets a limit.
@@ -67,6 +63,10 @@ export class Producer {
     if (maxMessageBytes !== undefined && message.content.length > maxMessageBytes) {
       throw new MessageTooLargeError(name, message.content.length, maxMessageBytes);
     }
+    // Only a message that can be sent starts the result backend (its reply queue needs the broker).
+    const backend = ignoreResult ? undefined : results;
+    if (backend && !backend.isStarted) await backend.start();
+    if (backend?.replyTo) message.replyTo = backend.replyTo;
     if (signer) message.headers[SIGNATURE_HEADER] = signer.sign(message.headers, message, message.content);
 
     const result = new AsyncResult<R>(id, name, backend);

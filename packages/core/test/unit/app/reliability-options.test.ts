@@ -35,4 +35,11 @@ describe('app options for message size, dead letters and signing', () => {
     expect(error.message).toContain('createApp({ maxMessageBytes })');
     await app.close();
   });
+
+  it('refuses it before connecting even when a result is wanted (the rpc backend is not started for it)', async () => {
+    const app = createApp({ logger: silentLogger, brokerUrl: 'amqp://guest:guest@127.0.0.1:1', maxMessageBytes: 1000, resultBackend: 'rpc://' });
+    const error = await app.sendTask('tasks.big', ['x'.repeat(2000)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    await app.close();
+  });
 });
