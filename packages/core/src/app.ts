@@ -95,12 +95,13 @@ export class TaskqApp {
 
   /**
    * The worker side of the result backend, writing results for tasks consumed on `channel`
-   * (rpc replies are published on it, before the ack). Used by @taskq/worker.
+   * (rpc replies are published on it, before the ack; the Redis store needs no channel). Used by @taskq/worker.
    */
-  createResultStore(channel: Channel, serializerName = 'json'): ResultStore {
+  createResultStore(channel: Channel | undefined, serializerName = 'json'): ResultStore {
     const serializer = this.serializers.get(serializerName);
     switch (this.resultSetting.kind) {
       case 'rpc':
+        if (!channel) throw new TaskqError('INVALID_OPTION', 'The rpc result store publishes replies on the consuming channel: pass it.');
         return new RpcResultStore(channel, serializer);
       case 'redis':
         return createRedisResultStore(this.resultSetting.url, serializer, this.resultExpiresSeconds, this.loggerValue);

@@ -7,7 +7,7 @@ export { DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, type AppOptions, type AppOve
 export { Task, type TaskHandler, type TaskOptions } from './task';
 export { TaskRegistry } from './task-registry';
 export { bindArguments } from './task-arguments';
-export { currentTask, runInTaskContext, type TaskContext } from './task-context';
+export { currentTask, runInTaskContext, runningTaskContext, type TaskContext } from './task-context';
 export { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 export { MaxRetriesExceededError, Reject, Retry, type RetryRequest } from './task-control';
 export {
@@ -28,5 +28,5 @@ export * from './routing';
 export * from './serialization';
 export {
   ConfirmPublisher, DelayedDelivery, LazyConnection, Topology, connectBroker, maskBrokerUrl, maskSecrets, splitDelay,
-  toAssertQueueOptions, toPublishOptions, copyPublishOptions, DEFAULT_BROKER_URL, type ChannelSource,
+  toAssertQueueOptions, toPublishOptions, copyPublishOptions, DEFAULT_BROKER_URL, MAX_DELAY_SECONDS, type ChannelSource,
 } from './transport';

@@ -50,3 +50,11 @@ export function currentTask(): TaskContext {
 export function runInTaskContext<T>(context: TaskContext, fn: () => T): T {
   return storage.run(context, fn);
 }
+
+/**
+ * The context of the task whose async call chain is running now, or undefined outside a task. The
+ * worker uses it to pin an uncaught exception or unhandled rejection on the task that caused it.
+ */
+export function runningTaskContext(): TaskContext | undefined {
+  return storage.getStore();
+}

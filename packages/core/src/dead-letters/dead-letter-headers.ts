@@ -21,11 +21,20 @@ export type DeadLetterReason =
   /** Missing (when signing is required), malformed or wrong signature. */
   | 'bad-signature'
   /** The handler threw `Reject`. */
-  | 'rejected';
+  | 'rejected'
+  /** Its `eta` is further ahead than the broker's delay ladder can hold (about 8.5 years). */
+  | 'eta-out-of-range'
+  /** taskq itself failed while handling it, on every one of its bounded attempts (a bug: please report it). */
+  | 'internal-error'
+  /** It was in hand each time a worker died (or lost its broker connection) `maxRedeliveries` times. */
+  | 'worker-crash'
+  /** The task ran, but its result could not be stored within the worker's `resultStoreTimeoutMs`; the result is in `x-taskq-result`. */
+  | 'result-backend-unavailable';
 
 /** Every reason, in the order documentation lists them. */
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'max-retries', 'malformed', 'unknown-task', 'content-type', 'too-large', 'bad-signature', 'rejected',
+  'eta-out-of-range', 'internal-error', 'worker-crash', 'result-backend-unavailable',
 ];
 
 /** Header names. */
@@ -36,6 +45,19 @@ export const DEAD_LETTER_HEADERS = {
   originalQueue: 'x-taskq-original-queue',
   attempts: 'x-taskq-attempts',
   deadLetteredAt: 'x-taskq-dead-lettered-at',
+  /** With reason `result-backend-unavailable`: the task's encoded result document (as the backend would have stored it). */
+  result: 'x-taskq-result',
+} as const;
+
+/**
+ * Headers a worker keeps on the messages it re-publishes, counting what happened to them in the
+ * broker rather than in any one worker's memory (so the count survives the worker's death).
+ */
+export const DELIVERY_COUNT_HEADERS = {
+  /** How many times the message came back from the broker redelivered (the worker holding it died or lost its connection). */
+  redeliveries: 'x-taskq-redeliveries',
+  /** How many times handling it failed inside taskq itself (each retried later, through the delay ladder). */
+  internalErrors: 'x-taskq-internal-errors',
 } as const;
 
 /** The dead-letter note's prefix; `replay` removes every header that starts with it (except the signature). */
@@ -57,6 +79,8 @@ export interface DeadLetterNote {
   /** How many times it ran or was tried: retries + 1. */
   attempts: number;
   deadLetteredAt: Date;
+  /** With reason `result-backend-unavailable`: the encoded result document that could not be stored. */
+  result?: string | Buffer | undefined;
 }
 
 /** The headers for a dead letter: the original headers plus the note (note wins on a clash). */
@@ -71,6 +95,8 @@ export function deadLetterHeaders(original: Record<string, unknown> | undefined,
   };
   if (note.task !== undefined) headers[DEAD_LETTER_HEADERS.task] = truncate(note.task, 255);
   else delete headers[DEAD_LETTER_HEADERS.task];
+  if (note.result !== undefined) headers[DEAD_LETTER_HEADERS.result] = note.result;
+  else delete headers[DEAD_LETTER_HEADERS.result];
   return headers;
 }
 

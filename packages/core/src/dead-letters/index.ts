@@ -1,6 +1,6 @@
 /** Dead letters: the note a worker writes on them, where they go, and the operator tools (list, inspect, replay, purge). */
 export {
-  DEAD_LETTER_HEADERS, DEAD_LETTER_REASONS, DEFAULT_DEAD_LETTER_QUEUE, MAX_ERROR_HEADER_CHARS, deadLetterHeaders, readDeadLetter,
+  DEAD_LETTER_HEADERS, DEAD_LETTER_REASONS, DELIVERY_COUNT_HEADERS, DEFAULT_DEAD_LETTER_QUEUE, MAX_ERROR_HEADER_CHARS, deadLetterHeaders, readDeadLetter,
   withoutDeadLetterNote, type DeadLetterNote, type DeadLetterReason, type DeadLetterSummary,
 } from './dead-letter-headers';
 export { deadLetterDestination, type DeadLetterDestination } from './dead-letter-destination';

@@ -18,6 +18,7 @@ export function parseTaskMessage(content: Buffer, properties: IncomingProperties
   if (typeof id !== 'string' || id === '') {
     throw new ProtocolError(`Task message for '${name}' has no 'id' header (found ${describe(id)}).`);
   }
+  checkIdLength(id, name);
 
   const serializer = accept.check(properties.contentType);
   const body = serializer.decode(content);
@@ -51,6 +52,7 @@ function parseProtocolV1(content: Buffer, properties: IncomingProperties, accept
   if (typeof name !== 'string' || name === '' || typeof id !== 'string' || id === '') {
     throw new ProtocolError(`Protocol v1 message needs string 'task' and 'id' fields, found task ${describe(name)} and id ${describe(id)}.`);
   }
+  checkIdLength(id, name);
   const headers = { ...properties.headers, lang: 'py', task: name, id, protocol: 1 };
   return buildRequest({
     id, name, args: body['args'] ?? [], kwargs: body['kwargs'] ?? {}, headers, properties, contentType: serializer.contentType,
@@ -85,7 +87,7 @@ function buildRequest(input: {
     args,
     kwargs: kwargs as Record<string, unknown>,
     embed: input.embed,
-    retries: typeof fields['retries'] === 'number' ? fields['retries'] : 0,
+    retries: parseRetries(fields['retries'], name, id),
     ignoreResult: fields['ignore_result'] === true,
     timeLimit: parseTimeLimit(fields['timelimit']),
     contentType: input.contentType,
@@ -104,6 +106,28 @@ function buildRequest(input: {
   assignString(request, 'origin', headers['origin']);
   if (typeof properties.priority === 'number') request.priority = properties.priority;
   return request;
+}
+
+/**
+ * A task id travels as the AMQP correlation id of its rpc reply, a short string of at most 255
+ * bytes; a longer one could never be answered (Celery's ids are 36-character UUIDs).
+ */
+export const MAX_TASK_ID_BYTES = 255;
+
+function checkIdLength(id: string, name: string): void {
+  const bytes = Buffer.byteLength(id);
+  if (bytes > MAX_TASK_ID_BYTES) {
+    throw new ProtocolError(
+      `Task message for '${name}' has an id of ${bytes} bytes (${describe(id)}); task ids must be at most ${MAX_TASK_ID_BYTES} bytes ` +
+        `(an AMQP short string). Send it with a shorter taskId (Celery uses UUIDs).`,
+    );
+  }
+}
+
+function parseRetries(value: unknown, name: string, id: string): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new ProtocolError(`Task ${name}[${id}]: header 'retries' must be a whole number ≥ 0, found ${describe(value)}${typeof value === 'number' ? ` (${value})` : ''}.`);
 }
 
 function parseDate(value: unknown, header: string, name: string, id: string): Date | undefined {

@@ -86,6 +86,10 @@ export class RedisResultStore implements ResultStore {
     }
   }
 
+  async check(): Promise<void> {
+    await this.connect();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const client = await this.client?.catch(() => undefined);

@@ -23,7 +23,14 @@ export interface ResultBackend extends ResultSource {
 export interface ResultStore {
   /** True when this request's sender can receive a result from this store. */
   wantsResult(request: TaskRequest): boolean;
-  /** Record a result document (for rpc: publish it; for redis: SET + PUBLISH). */
+  /**
+   * Record a result document (for rpc: publish it; for redis: SET + PUBLISH). Rejects with a
+   * `RESULT_BACKEND_UNREACHABLE` or `RESULT_STORE_FAILED` {@link TaskqError} when the backend did not
+   * take it (the worker then holds the result and tries again), and with any other error when the
+   * document cannot be encoded.
+   */
   store(request: TaskRequest, meta: ResultMeta): Promise<void>;
+  /** Connect now and reject with a clear error when the backend cannot be reached (a worker checks this at start). */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -19,12 +19,20 @@ export class RpcResultStore implements ResultStore {
   }
 
   store(request: TaskRequest, meta: ResultMeta): Promise<void> {
-    this.channel.publish('', request.replyTo!, this.serializer.encode(meta), {
-      correlationId: request.correlationId ?? request.id,
-      contentType: this.serializer.contentType,
-      contentEncoding: this.serializer.contentEncoding,
-      deliveryMode: 1,
-    });
+    const content = this.serializer.encode(meta); // an encoding error is the caller's to report
+    try {
+      this.channel.publish('', request.replyTo!, content, {
+        correlationId: request.correlationId ?? request.id,
+        contentType: this.serializer.contentType,
+        contentEncoding: this.serializer.contentEncoding,
+        deliveryMode: 1,
+      });
+    } catch (err) {
+      // The consuming channel is closed (amqplib's IllegalOperationError): the task's message went
+      // back to the queue with it and its next run replies; holding this reply would hold a
+      // delivery that no longer exists.
+      if ((err as Error).name !== 'IllegalOperationError') throw err;
+    }
     return Promise.resolve();
   }
 

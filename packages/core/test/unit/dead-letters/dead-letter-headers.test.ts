@@ -48,7 +48,10 @@ describe('dead-letter headers', () => {
   });
 
   it('lists the documented reasons', () => {
-    expect(DEAD_LETTER_REASONS).toEqual(['max-retries', 'malformed', 'unknown-task', 'content-type', 'too-large', 'bad-signature', 'rejected']);
+    expect(DEAD_LETTER_REASONS).toEqual([
+      'max-retries', 'malformed', 'unknown-task', 'content-type', 'too-large', 'bad-signature', 'rejected',
+      'eta-out-of-range', 'internal-error', 'worker-crash', 'result-backend-unavailable',
+    ]);
   });
 });
 
