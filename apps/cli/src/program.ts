@@ -34,6 +34,8 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long to wait for running tasks (default 30)')
     .option('--time-limit <seconds>', 'hard time limit for tasks that set none: marked failed, slot freed (default: none)')
     .option('--soft-time-limit <seconds>', "soft time limit for tasks that set none: aborts currentTask().signal (default: none)")
+    .option('--max-redeliveries <n>', 'dead-letter a message (worker-crash) once it came back redelivered this many times (default 3)')
+    .option('--result-store-timeout <seconds>', 'how long to hold a result while the result backend is down before dead-lettering it (default 300)')
     .action(async (options) => onExit(await runWorkerCommand(options)));
 
   program

@@ -5,10 +5,13 @@
  * Messages the worker cannot or will not run (unreadable, unknown task, refused content type, too
  * large, bad signature, rejected by the task, out of retries) are first copied — with
  * `x-taskq-*` headers saying why — to the dead-letter queue, confirmed; only then is the original
- * acked. When that copy cannot be published, the original is rejected without requeue instead
- * (to the queue's `x-dead-letter-exchange` if it has one): it must never loop. Retries work the
- * same way: the next attempt is published (confirmed) before the original is acked, and if it
- * cannot be, the original is requeued, never lost.
+ * acked. Retries, re-delays, internal-error retries and redelivery counts work the same way: the
+ * copy is published (confirmed) before the original is acked.
+ *
+ * No outcome requeues at once, except a task that never started on a stopping worker. When the
+ * broker does not take a copy, the original goes back after a pause ('requeue-later'); when the
+ * copy cannot even be built (a local error), it is rejected without requeue (to the queue's
+ * `x-dead-letter-exchange` if it has one). Either way it can never spin.
  */
 
 /** What came of one delivery. */
@@ -27,8 +30,17 @@ export type DeliveryOutcome =
   | 'delayed'
   /** The message went to the dead-letter queue: a confirmed copy with the reason in its headers. */
   | 'dead-lettered'
-  /** The message should be dead-lettered but its copy could not be published. */
+  /** The message should be dead-lettered but its copy could not even be built or sent (a local error). */
   | 'dead-letter-unpublished'
+  /**
+   * A copy this delivery depends on (dead letter, re-delay, redelivery count, internal-error retry)
+   * was not taken by the broker: it is down, refused it, or did not confirm in time.
+   */
+  | 'publish-failed'
+  /** taskq failed while handling it: a copy counting the failure waits in the delay ladder (bounded, with backoff). */
+  | 'internal-retried'
+  /** It came back redelivered: a copy carrying its redelivery count is confirmed in its queue. */
+  | 'recounted'
   /** The worker is stopping and the task had not started. */
   | 'not-started';
 
@@ -38,8 +50,17 @@ export type AckAction =
   | 'ack'
   /** basic.reject without requeue: never loop; the queue's dead-letter exchange gets it if it has one. */
   | 'dead-letter'
-  /** basic.nack with requeue: another worker (or this one, later) will run it. */
-  | 'requeue';
+  /** basic.nack with requeue, at once: only for a task that never started (a stopping worker hands it back). */
+  | 'requeue'
+  /**
+   * basic.nack with requeue after {@link REQUEUE_LATER_MS}, never at once: the broker could not take
+   * a copy, so the message goes back rather than be lost, at a bounded rate. It then comes back
+   * redelivered, and its redelivery count (kept in the broker) ends the cycle in a dead letter.
+   */
+  | 'requeue-later';
+
+/** How long a delivery is held before an 'requeue-later' nack. */
+export const REQUEUE_LATER_MS = 5_000;
 
 const DECISIONS: Readonly<Record<DeliveryOutcome, AckAction>> = {
   succeeded: 'ack',
@@ -47,14 +68,18 @@ const DECISIONS: Readonly<Record<DeliveryOutcome, AckAction>> = {
   failed: 'ack',
   // The next attempt is safely in the broker.
   retried: 'ack',
-  // The task already ran once; requeueing runs it again sooner than asked, but loses nothing.
-  'retry-unpublished': 'requeue',
+  // The task already ran once; a later redelivery runs it again (the retry that was due), and loses nothing.
+  'retry-unpublished': 'requeue-later',
   expired: 'ack',
   delayed: 'ack',
   // The copy in the dead-letter queue is confirmed: the original can go.
   'dead-lettered': 'ack',
   // Redelivering a message we refuse would loop forever: let the broker dead-letter or drop it.
   'dead-letter-unpublished': 'dead-letter',
+  // Nothing is lost, and nothing spins: it comes back later, counted.
+  'publish-failed': 'requeue-later',
+  'internal-retried': 'ack',
+  recounted: 'ack',
   'not-started': 'requeue',
 };
 

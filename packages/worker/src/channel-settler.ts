@@ -1,10 +1,12 @@
 import type { Channel, Message } from 'amqplib';
 import { AckBatcher } from './ack-batcher';
-import { ackActionFor, type DeliveryOutcome } from './ack-policy';
+import { ackActionFor, REQUEUE_LATER_MS, type DeliveryOutcome } from './ack-policy';
 
 /**
  * Tells the broker what became of each delivery of one consuming channel. Acks are batched
- * (see {@link AckBatcher}) and flushed on the next tick; rejects and requeues go out at once.
+ * (see {@link AckBatcher}) and flushed on the next tick; rejects and requeues go out at once, and
+ * 'requeue-later' nacks after a pause (the delivery stays registered meanwhile, so no multiple
+ * ack can cover it).
  *
  * Delivery tags belong to their channel: a settler is made per channel and dies with it, so a
  * late ack after a reconnect can never reach the new channel (where it would ack the wrong
@@ -14,8 +16,12 @@ export class ChannelSettler {
   private readonly batcher = new AckBatcher();
   private flushScheduled = false;
   private closed = false;
+  private readonly held = new Set<NodeJS.Timeout>();
 
-  constructor(readonly channel: Channel) {}
+  constructor(
+    readonly channel: Channel,
+    private readonly requeueLaterMs = REQUEUE_LATER_MS,
+  ) {}
 
   /** Register a delivery as soon as it arrives, before anything can settle a later one. */
   delivered(message: Message): void {
@@ -42,7 +48,23 @@ export class ChannelSettler {
         this.batcher.drop(tag);
         this.send(() => this.channel.nack(message, false, true));
         return;
+      case 'requeue-later': {
+        const timer = setTimeout(() => {
+          this.held.delete(timer);
+          if (this.closed) return;
+          this.batcher.drop(tag);
+          this.send(() => this.channel.nack(message, false, true));
+        }, this.requeueLaterMs);
+        timer.unref();
+        this.held.add(timer);
+        return;
+      }
     }
+  }
+
+  /** Deliveries waiting for a 'requeue-later' nack (closing the channel hands them back to the broker at once). */
+  get heldCount(): number {
+    return this.held.size;
   }
 
   /** Send the pending acks now (the worker calls this before closing the channel). */
@@ -57,6 +79,8 @@ export class ChannelSettler {
   /** The channel is gone: drop everything pending; the broker redelivers those messages. */
   close(): void {
     this.closed = true;
+    for (const timer of this.held) clearTimeout(timer);
+    this.held.clear();
   }
 
   private send(frame: () => void): void {

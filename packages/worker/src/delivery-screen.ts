@@ -36,3 +36,15 @@ export function screenDelivery(
   if (problem === undefined || (problem === 'missing' && !signer.required)) return undefined;
   return { reason: 'bad-signature', error: new TaskqError('BAD_SIGNATURE', SIGNATURE_PROBLEMS[problem]) };
 }
+
+/**
+ * The headers as own properties only. amqplib decodes a header table by assignment, so a header
+ * named `__proto__` becomes the object's prototype and its fields would read as headers; such a
+ * table is copied without it. Ordinary headers are returned as they are (one prototype check).
+ */
+export function ownHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!headers || Object.getPrototypeOf(headers) === Object.prototype) return headers;
+  const own: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) own[key] = headers[key];
+  return own;
+}

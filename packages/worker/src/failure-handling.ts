@@ -1,34 +1,54 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { EventEmitter } from 'node:events';
 import {
-  DeadLetterPublisher, NotRegisteredError,
-  type DeadLetterReason, type EncodedMessage, type ResolvedRoute, type Task, type TaskqApp, type TaskRequest,
+  DeadLetterPublisher, DELIVERY_COUNT_HEADERS, NotRegisteredError,
+  type DeadLetterReason, type EncodedMessage, type ResolvedRoute, type ResultMeta, type Serializer, type Task, type TaskqApp,
+  type TaskRequest,
 } from '@taskq/core';
 import type { DeliveryOutcome } from './ack-policy';
+import { countHeader, internalRetryDelayMs, isBrokerSideFailure, MAX_INTERNAL_ATTEMPTS } from './delivery-counts';
 import { encodedCopy, retryCopy } from './message-copy';
-import type { ResultReporter } from './result-reporter';
+import type { ReportOutcome, ResultReporter } from './result-reporter';
 import { decideFailure } from './retry-policy';
 import type { WorkerEventMap } from './worker';
+
+/** A result document kept in a dead letter's `x-taskq-result` header is cut off beyond this (headers must fit one AMQP frame). */
+export const MAX_RESULT_HEADER_BYTES = 64 * 1024;
 
 /**
  * What a worker does with a delivery that did not simply succeed: a handler that threw (fail,
  * retry, reject, give up — see retry-policy), an unknown task, a message it must refuse (to the
- * dead-letter queue, confirmed, with the reason), or a task not yet due (back into the broker's
- * delay ladder). Each method resolves to the outcome the ack policy turns into an ack, a reject
- * or a requeue.
+ * dead-letter queue, confirmed, with the reason), a task not yet due (back into the broker's delay
+ * ladder), a redelivery to count, an error inside taskq, or a result the backend would not take.
+ * Each method resolves to the outcome the ack policy turns into an ack, a reject or a (later)
+ * requeue; none of them throws.
  */
 export class FailureHandling {
   constructor(
     private readonly app: TaskqApp,
     private readonly reporter: () => ResultReporter,
     private readonly events: EventEmitter<WorkerEventMap>,
+    /** Encodes a result document kept in a dead letter (the worker's result serializer). */
+    private readonly resultSerializer: Serializer,
+    /** The worker's maxRedeliveries, for log lines. */
+    private readonly maxRedeliveries: number,
   ) {}
 
   async unknownTask(queue: string, message: ConsumeMessage, request: TaskRequest): Promise<DeliveryOutcome> {
     const error = new NotRegisteredError(request.name, this.app.tasks.names());
     const reporter = this.reporter();
+    // The dead letter is the record either way; a result the backend would not take changes nothing here.
     if (reporter.wantsResult(request)) await reporter.failure(request, error);
     return this.deadLetter(queue, message, 'unknown-task', error, request);
+  }
+
+  /**
+   * A result that could not be stored goes to the dead-letter queue with the document kept in
+   * `x-taskq-result`; the task is not run again. Otherwise `outcome` stands.
+   */
+  afterReport(queue: string, message: ConsumeMessage, request: TaskRequest, report: ReportOutcome, outcome: DeliveryOutcome): DeliveryOutcome | Promise<DeliveryOutcome> {
+    if (report.stored) return outcome;
+    return this.deadLetter(queue, message, 'result-backend-unavailable', report.error, request, this.keptResult(report.document));
   }
 
   /** A handler threw: fail, retry (next attempt confirmed in the broker first), reject or give up — see retry-policy. */
@@ -43,46 +63,58 @@ export class FailureHandling {
     switch (decision.kind) {
       case 'retry': {
         const next = { retries: request.retries + 1, eta: new Date(Date.now() + decision.delayMs) };
+        let copy: EncodedMessage;
         try {
-          const copy = retryCopy(message, request, next, { serializers: this.app.serializers, signer: this.app.signer });
+          copy = retryCopy(message, request, next, { serializers: this.app.serializers, signer: this.app.signer });
+        } catch (err) {
+          return this.deadLetter(queue, message, 'internal-error', new Error(`its retry could not be built: ${errorText(err)}`), request);
+        }
+        try {
           await this.publishToQueue(queue, copy, decision.delayMs, `retry ${next.retries} of task ${label}`);
         } catch (err) {
-          logger.error(`Task ${label} is due a retry, but its next attempt could not be published; requeueing it: ${(err as Error).message}`);
-          return 'retry-unpublished';
+          logger.error(`Task ${label} is due a retry, but its next attempt could not be published; handing it back to the broker in a few seconds: ${errorText(err)}`);
+          return isBrokerSideFailure(err)
+            ? 'retry-unpublished'
+            : this.deadLetter(queue, message, 'internal-error', new Error(`its retry could not be published: ${errorText(err)}`), request);
         }
         const limit = task.retryPolicy.maxRetries === null ? '' : ` of ${task.retryPolicy.maxRetries}`;
         logger.warn(`Task ${label} failed in ${took}; retry ${next.retries}${limit} at ${next.eta.toISOString()}: ${errorText(decision.error)}`);
         // The next attempt is already in the broker: a lost RETRY report must not requeue (and so duplicate) this one.
         if (reporter.wantsResult(request)) {
-          await reporter.retry(request, decision.error).catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${(err as Error).message}`));
+          await reporter.retry(request, decision.error).catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${errorText(err)}`));
         }
-        this.events.emit('task-retried', request, decision.error, decision.delayMs);
+        this.emit('task-retried', request, decision.error, decision.delayMs);
         return 'retried';
       }
-      case 'reject':
+      case 'reject': {
         logger.warn(`Task ${label} rejected its message after ${took}: ${decision.error.message}`);
-        if (reporter.wantsResult(request)) await reporter.failure(request, decision.error, 'REJECTED');
-        return this.deadLetter(queue, message, 'rejected', decision.error, request);
-      case 'exhausted':
+        const kept = reporter.wantsResult(request) ? await reporter.failure(request, decision.error, 'REJECTED') : undefined;
+        return this.deadLetter(queue, message, 'rejected', decision.error, request, kept && !kept.stored ? this.keptResult(kept.document) : undefined);
+      }
+      case 'exhausted': {
         logger.error(`Task ${label} failed in ${took} with no retries left (maxRetries ${decision.maxRetries})`, decision.error);
-        if (reporter.wantsResult(request)) await reporter.failure(request, decision.error);
-        this.events.emit('task-failed', request, decision.error, runtimeMs);
-        return this.deadLetter(queue, message, 'max-retries', decision.error, request);
-      case 'fail':
+        const kept = reporter.wantsResult(request) ? await reporter.failure(request, decision.error) : undefined;
+        this.emit('task-failed', request, decision.error, runtimeMs);
+        return this.deadLetter(queue, message, 'max-retries', decision.error, request, kept && !kept.stored ? this.keptResult(kept.document) : undefined);
+      }
+      case 'fail': {
         logger.error(`Task ${label} failed in ${took}`, error);
-        if (reporter.wantsResult(request)) await reporter.failure(request, error);
-        this.events.emit('task-failed', request, error, runtimeMs);
-        return 'failed';
+        const report = reporter.wantsResult(request) ? await reporter.failure(request, error) : { stored: true as const };
+        this.emit('task-failed', request, error, runtimeMs);
+        return this.afterReport(queue, message, request, report, 'failed');
+      }
     }
   }
 
   /**
    * Put a confirmed copy of the message, with `x-taskq-*` headers saying why, in its dead-letter
-   * destination; the original is then acked ('dead-lettered'), or — if the copy could not be
-   * published — rejected without requeue ('dead-letter-unpublished').
+   * destination; the original is then acked ('dead-lettered'). When the broker does not take the
+   * copy, the original goes back to it later ('publish-failed'), once: a redelivered one, or a copy
+   * that cannot even be sent (a local error, a destination that routes nowhere), is rejected without
+   * requeue ('dead-letter-unpublished'), to the queue's own dead-letter exchange if it has one.
    */
   async deadLetter(
-    queue: string, message: ConsumeMessage, reason: DeadLetterReason, error: unknown, request?: TaskRequest,
+    queue: string, message: ConsumeMessage, reason: DeadLetterReason, error: unknown, request?: TaskRequest, result?: string | Buffer,
   ): Promise<DeliveryOutcome> {
     const { logger } = this.app;
     const err = error instanceof Error ? error : new Error(String(error));
@@ -90,23 +122,26 @@ export class FailureHandling {
     const task = request?.name ?? (typeof headers['task'] === 'string' ? headers['task'] : undefined);
     const retries = request?.retries ?? (typeof headers['retries'] === 'number' ? headers['retries'] : 0);
     const id = request?.id ?? (typeof headers['id'] === 'string' ? headers['id'] : undefined);
-    const what = task ? `task ${task}[${id ?? '?'}]` : 'a message';
-    this.events.emit('message-rejected', queue, err);
-    const parts = this.app.producer();
-    const publisher = new DeadLetterPublisher(
-      { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
-      this.app.deadLetterQueue,
-    );
+    const what = task ? `task ${task}[${shorten(id ?? '?')}]` : 'a message';
+    this.emit('message-rejected', queue, err);
     try {
+      const parts = this.app.producer();
+      const publisher = new DeadLetterPublisher(
+        { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
+        this.app.deadLetterQueue,
+      );
       const to = await publisher.publish(this.app.router.queue(queue), message, {
-        reason, error: errorText(err), task, attempts: retries + 1, deadLetteredAt: new Date(),
+        reason, error: errorText(err), task, attempts: retries + 1, deadLetteredAt: new Date(), ...(result !== undefined ? { result } : {}),
       });
       logger.error(`Dead-lettered ${what} from queue '${queue}' to ${to.exchange ? `exchange '${to.exchange}' (key '${to.routingKey}')` : `queue '${to.routingKey}'`} (${reason}): ${err.message}`);
       return 'dead-lettered';
     } catch (publishError) {
-      logger.error(
-        `Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}); rejecting it without requeue: ${(publishError as Error).message}`,
-      );
+      // Handed back once already (it is redelivered) and still not taken: reject it rather than cycle.
+      if (isBrokerSideFailure(publishError) && !message.fields.redelivered) {
+        logger.error(`Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}): ${errorText(publishError)}; handing it back to the broker in a few seconds.`);
+        return 'publish-failed';
+      }
+      logger.error(`Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}); rejecting it without requeue: ${errorText(publishError)}`);
       return 'dead-letter-unpublished';
     }
   }
@@ -117,11 +152,71 @@ export class FailureHandling {
     try {
       await this.publishToQueue(queue, encodedCopy(message), waitMs, `re-delayed from queue '${queue}'`);
     } catch (err) {
-      this.app.logger.error(`Could not move task ${label} into the delay queues; requeueing it: ${(err as Error).message}`);
-      return 'not-started';
+      if (!isBrokerSideFailure(err)) return this.deadLetter(queue, message, 'internal-error', new Error(`it could not be re-delayed: ${errorText(err)}`), request);
+      this.app.logger.error(`Could not move task ${label} into the delay queues; handing it back to the broker in a few seconds: ${errorText(err)}`);
+      return 'publish-failed';
     }
     this.app.logger.debug(`Task ${label} is due at ${request.eta!.toISOString()}; moved to the broker's delay queues.`);
     return 'delayed';
+  }
+
+  /**
+   * The message came back redelivered: publish a copy carrying `redeliveries` (confirmed, to the
+   * same queue), then ack the original. The copy then runs alone.
+   */
+  async recount(queue: string, message: ConsumeMessage, request: TaskRequest, redeliveries: number): Promise<DeliveryOutcome> {
+    const label = `${request.name}[${shorten(request.id)}]`;
+    const copy = encodedCopy(message);
+    copy.headers[DELIVERY_COUNT_HEADERS.redeliveries] = redeliveries;
+    try {
+      await this.publishToQueue(queue, copy, 0, `redelivery ${redeliveries} of task ${label}`);
+    } catch (err) {
+      if (!isBrokerSideFailure(err)) return this.deadLetter(queue, message, 'internal-error', new Error(`its redelivery could not be counted: ${errorText(err)}`), request);
+      this.app.logger.error(`Could not count redelivery ${redeliveries} of task ${label}; handing it back to the broker in a few seconds: ${errorText(err)}`);
+      return 'publish-failed';
+    }
+    this.app.logger.warn(
+      `Task ${label} came back redelivered (${redeliveries} time(s); a worker holding it died or lost its connection): ` +
+        `it will run alone; it is dead-lettered as worker-crash if that happens again ${this.remaining(redeliveries)}.`,
+    );
+    return 'recounted';
+  }
+
+  private remaining(redeliveries: number): string {
+    const left = this.maxRedeliveries - redeliveries;
+    return left <= 1 ? 'once more' : `${left} more times`;
+  }
+
+  /**
+   * taskq itself failed while handling the delivery. Try again later through the delay ladder,
+   * counting attempts in `x-taskq-internal-errors` (2, 4, 8, 16 s apart); after
+   * {@link MAX_INTERNAL_ATTEMPTS} dead-letter it as `internal-error` with the error text.
+   * Never throws: this is the last line of defence.
+   */
+  async internalError(queue: string, message: ConsumeMessage, error: unknown): Promise<DeliveryOutcome> {
+    try {
+      const attempt = countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.internalErrors) + 1;
+      const text = error instanceof Error ? (error.stack ?? errorText(error)) : String(error);
+      if (attempt >= MAX_INTERNAL_ATTEMPTS) {
+        this.app.logger.error(`Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); dead-lettering it: ${text}`);
+        return await this.deadLetter(queue, message, 'internal-error', error);
+      }
+      const delayMs = internalRetryDelayMs(attempt);
+      const copy = encodedCopy(message);
+      copy.headers[DELIVERY_COUNT_HEADERS.internalErrors] = attempt;
+      try {
+        await this.publishToQueue(queue, copy, delayMs, `internal-error retry ${attempt}`);
+      } catch (err) {
+        if (!isBrokerSideFailure(err)) return await this.deadLetter(queue, message, 'internal-error', error);
+        this.app.logger.error(`Internal error while handling a message from '${queue}', and its retry could not be published (${errorText(err)}); handing it back to the broker in a few seconds: ${text}`);
+        return 'publish-failed';
+      }
+      this.app.logger.error(`Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); trying again in ${delayMs / 1000} s: ${text}`);
+      return 'internal-retried';
+    } catch (last) {
+      this.app.logger.error(`Internal error while handling a message from '${queue}', and again while dead-lettering it; rejecting it without requeue: ${errorText(last)}`);
+      return 'dead-letter-unpublished';
+    }
   }
 
   /** Publish a message for `queue`, confirmed, through the broker's delay ladder when `delayMs` ≥ 1 s. */
@@ -129,9 +224,37 @@ export class FailureHandling {
     const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: this.app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
     await this.app.producer().producer.publish(route, encoded, delayMs);
   }
+
+  /** The document for `x-taskq-result`: text for a text serializer, bytes otherwise; cut off past the limit. */
+  keptResult(document: ResultMeta): string | Buffer {
+    let encoded: Buffer;
+    try {
+      encoded = this.resultSerializer.encode(document);
+    } catch (err) {
+      return `(the result could not be encoded: ${errorText(err)})`;
+    }
+    if (encoded.length > MAX_RESULT_HEADER_BYTES) {
+      return `(the result document has ${encoded.length} bytes, over the ${MAX_RESULT_HEADER_BYTES} bytes kept in a dead letter's header)`;
+    }
+    return this.resultSerializer.contentEncoding === 'utf-8' ? encoded.toString('utf8') : encoded;
+  }
+
+  /** Listeners are user code: one that throws must not turn a settled delivery into an internal error. */
+  private emit<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): void {
+    try {
+      (this.events.emit as (event: K, ...args: WorkerEventMap[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.app.logger.error(`A '${String(event)}' listener threw: ${errorText(err)}`);
+    }
+  }
 }
 
 /** `Name: message` of a thrown value, for logs and the x-taskq-error header. */
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** A hostile id can be long: log lines show its start. */
+function shorten(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

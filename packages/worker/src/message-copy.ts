@@ -1,5 +1,5 @@
 import {
-  buildTaskMessage, SIGNATURE_HEADER, type EncodedMessage, type IncomingProperties, type MessageSigner, type SerializerRegistry, type TaskRequest,
+  buildTaskMessage, DELIVERY_COUNT_HEADERS, SIGNATURE_HEADER, type EncodedMessage, type IncomingProperties, type MessageSigner, type SerializerRegistry, type TaskRequest,
 } from '@taskq/core';
 
 /** A delivered message: its body and AMQP properties. */
@@ -58,6 +58,9 @@ export function retryCopy(
     );
     if (request.correlationId) copy.correlationId = request.correlationId;
   }
+  // A retry is a fresh attempt: crashes and internal errors of this one are not held against it.
+  delete copy.headers[DELIVERY_COUNT_HEADERS.redeliveries];
+  delete copy.headers[DELIVERY_COUNT_HEADERS.internalErrors];
   delete copy.headers[SIGNATURE_HEADER];
   if (options.signer) copy.headers[SIGNATURE_HEADER] = options.signer.sign(copy.headers, copy, copy.content);
   return copy;

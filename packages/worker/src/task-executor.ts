@@ -17,6 +17,14 @@ export interface ExecuteOptions {
   threads?: ThreadPool;
   /** Where to warn about handlers abandoned at their hard limit. */
   logger?: Logger;
+  /** Where in-process runs register, so an uncaught error raised in their async context fails them. */
+  crashes?: CrashRegistry;
+}
+
+/** Lets the worker's crash guard fail a run whose async context raised an uncaught error. */
+export interface CrashRegistry {
+  /** `context` is the object `currentTask()` returns inside the run; returns the unregister function. */
+  register(context: object, fail: (error: unknown) => void): () => void;
 }
 
 /** The task context without its signal, which the executor creates for each run. */
@@ -62,7 +70,7 @@ export function executeTask(
     if (task.options.isolate === 'thread') {
       run = startInThread(task, args, context, options.threads);
     } else {
-      const here = startHere(task, args, context);
+      const here = startHere(task, args, context, options.crashes);
       if (here.settled) return { ...here.settled, runtimeMs: runtimeMs() } as ExecutionResult;
       run = here.run;
     }
@@ -135,20 +143,30 @@ type SettledRun = { ok: true; value: unknown } | { ok: false; error: unknown };
  * that returns or throws synchronously is `settled` at once; one that returns a promise is a `run`.
  */
 function startHere(
-  task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext,
+  task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext, crashes: CrashRegistry | undefined,
 ): { settled: SettledRun; run?: undefined } | { settled?: undefined; run: HandlerRun } {
   const here = runContext(context);
+  // Registered before the handler starts: it may schedule a throwing callback and still return synchronously.
+  let crashed: ((error: unknown) => void) | undefined;
+  const crash = crashes ? new Promise<never>((_, reject) => (crashed = reject)) : undefined;
+  const unregister = crashes?.register(here, (error) => crashed!(error));
   let returned: unknown;
   try {
     returned = runInTaskContext(here, () => task.handler(...args));
   } catch (error) {
+    unregister?.();
     return { settled: { ok: false, error } };
   }
-  if (!isThenable(returned)) return { settled: { ok: true, value: returned } };
+  if (!isThenable(returned)) {
+    unregister?.();
+    return { settled: { ok: true, value: returned } };
+  }
   const abort = (reason: Error): void => here.abort(reason);
+  const result = crash ? Promise.race([Promise.resolve(returned), crash]) : Promise.resolve(returned);
+  if (unregister) result.then(unregister, unregister);
   return {
     run: {
-      result: Promise.resolve(returned),
+      result,
       abort,
       stop: abort,
       stopped: "JavaScript cannot stop a running function, so its handler may still be running (isolate: 'thread' can stop CPU-bound work)",

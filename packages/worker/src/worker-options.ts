@@ -35,6 +35,30 @@ export interface WorkerOptions {
    * `currentTask().signal` aborts with `SoftTimeLimitExceeded`. @defaultValue none
    */
   softTimeLimit?: number;
+  /**
+   * A message that comes back from the broker redelivered this many times — each time the worker
+   * holding it died (process.exit, out of memory, kill -9) or lost its broker connection — is
+   * dead-lettered with reason `worker-crash` instead of being run again (CLI `--max-redeliveries`).
+   * Each redelivered message first runs alone on its worker, so a crash is pinned on it and not on
+   * the tasks beside it. @defaultValue 3
+   */
+  maxRedeliveries?: number;
+  /**
+   * How long a finished task's result is held while the result backend (Redis) is unreachable,
+   * stored again with backoff, before the message is dead-lettered with reason
+   * `result-backend-unavailable` and the result kept in its `x-taskq-result` header. The task never
+   * runs again because its result could not be stored; no new task starts meanwhile. Keep it under
+   * RabbitMQ's `consumer_timeout` (30 min). CLI `--result-store-timeout` (seconds). @defaultValue 300000 ms
+   */
+  resultStoreTimeoutMs?: number;
+  /**
+   * Install `uncaughtException` and `unhandledRejection` handlers while the worker runs: an error
+   * raised in a task's async context (a timer, a callback, a promise nobody awaited) fails that
+   * task and the worker keeps running; any other such error logs, acks what finished, and exits
+   * the process with code 1 (as Node would). Set false when your application installs its own.
+   * @defaultValue true
+   */
+  handleProcessErrors?: boolean;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;

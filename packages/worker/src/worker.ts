@@ -1,14 +1,16 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  Retry, TaskqError, checkTimeLimits, parseTaskMessage,
+  DELIVERY_COUNT_HEADERS, MAX_DELAY_SECONDS, Retry, TaskqError, checkTimeLimits, parseTaskMessage,
   type AcceptList, type LazyConnection, type Logger, type ResultStore, type RetryRequest, type Task, type TaskqApp, type TaskRequest,
 } from '@taskq/core';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
 import { ChannelSettler } from './channel-settler';
-import { screenDelivery } from './delivery-screen';
-import { FailureHandling } from './failure-handling';
-import { describeValue, ResultReporter } from './result-reporter';
+import { CrashGuard, type CrashKind } from './crash-guard';
+import { countHeader, decideRedelivery, DEFAULT_MAX_REDELIVERIES, etaOutOfRange } from './delivery-counts';
+import { ownHeaders, screenDelivery } from './delivery-screen';
+import { errorText, FailureHandling } from './failure-handling';
+import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, ResultReporter } from './result-reporter';
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
 import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, MAX_PREFETCH, type WorkerOptions } from './worker-options';
@@ -26,6 +28,15 @@ export interface WorkerEventMap {
 /** Waits below this are done in process; longer ones go back into the broker's delay ladder. */
 const IN_PROCESS_WAIT_LIMIT_MS = 1000;
 
+/** A delivery that has arrived and not started. */
+interface Waiting {
+  queue: string;
+  message: ConsumeMessage;
+  settler: ChannelSettler;
+  /** It came back after a redelivery: run it with nothing else beside it. */
+  alone: boolean;
+}
+
 /**
  * Consumes queues and runs the app's tasks: at most `concurrency` at once (prefetch equals
  * concurrency, so broker-side priority decides what runs next), ack only after the task ran,
@@ -36,18 +47,27 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   readonly concurrency: number;
   /** Messages the broker may hand this worker before it acks: concurrency × prefetchMultiplier. */
   readonly prefetch: number;
+  /** Redeliveries after which a message is dead-lettered as `worker-crash`. */
+  readonly maxRedeliveries: number;
   private readonly drainTimeoutMs: number;
   private readonly accept: AcceptList;
   private readonly connection: LazyConnection;
   private channel: Channel | undefined;
   private reporter: ResultReporter | undefined;
   private resultStore: ResultStore | undefined;
+  /** The Redis store outlives channels (results held through an outage must survive a channel reopen); rpc replies go on each channel. */
+  private sharedStore: ResultStore | undefined;
+  private readonly outage: ResultOutage;
   private settler: ChannelSettler | undefined;
   private readonly consumerTags: string[] = [];
   private inFlight = 0;
   /** Prefetched deliveries waiting for a free slot (only with prefetchMultiplier > 1). */
-  private waiting: Array<{ queue: string; message: ConsumeMessage; settler: ChannelSettler }> = [];
+  private waiting: Waiting[] = [];
   private pumping = false;
+  /** A redelivered task is running, alone. */
+  private soloRunning = false;
+  private readonly crashGuard: CrashGuard | undefined;
+  private fatal = false;
   /** Which per-task log lines are wanted: they are not even formatted otherwise. */
   private readonly logs: { debug: boolean; info: boolean };
   private idleWaiters: Array<() => void> = [];
@@ -67,15 +87,28 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.concurrency = checkConcurrency(options.concurrency ?? defaultConcurrency());
     this.prefetch = prefetchFor(this.concurrency, options.prefetchMultiplier ?? 1);
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.maxRedeliveries = checkWhole(options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES, 'maxRedeliveries', 1);
+    const resultStoreTimeoutMs = checkWhole(options.resultStoreTimeoutMs ?? DEFAULT_RESULT_STORE_TIMEOUT_MS, 'resultStoreTimeoutMs', 0);
     this.accept = app.acceptList();
     this.connection = app.openConnection('worker');
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
     this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, overrides: () => app.overrides, logger: app.logger });
-    this.failures = new FailureHandling(app, () => this.reporter!, this);
+    const resultSerializer = app.serializers.get(options.resultSerializer ?? 'json');
+    this.failures = new FailureHandling(app, () => this.reporter!, this, resultSerializer, this.maxRedeliveries);
+    this.outage = new ResultOutage(app.logger, app.resultBackendMasked, (down) => {
+      if (!down) this.startWaiting();
+    });
+    this.reporterSettings = { outage: this.outage, timeoutMs: resultStoreTimeoutMs };
     this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
-    this.execution = { timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger };
+    if (options.handleProcessErrors ?? true) this.crashGuard = new CrashGuard(app.logger, (error, kind) => this.onFatal(error, kind));
+    this.execution = {
+      timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger,
+      ...(this.crashGuard ? { crashes: this.crashGuard } : {}),
+    };
   }
+
+  private readonly reporterSettings: { outage: ResultOutage; timeoutMs: number };
 
   /** Number of deliveries being handled right now. */
   get running(): number {
@@ -85,6 +118,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Connect, declare the queues (existing ones are used as they are) and start consuming. */
   async start(): Promise<void> {
     await this.connection.get(); // the first connection fails fast with a clear error
+    if (this.app.resultBackendKind === 'redis') {
+      // A worker that could never store a result would run tasks and hold them all: fail at start instead.
+      this.sharedStore = this.app.createResultStore(undefined, this.options.resultSerializer);
+      await this.sharedStore.check?.();
+    }
+    this.crashGuard?.install();
     // After a broker restart or a dropped connection: declare and consume again, in this process.
     this.connection.onReconnect(() => this.resume());
     this.connection.onFailure((error) => this.emit('error', error));
@@ -126,8 +165,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     // One prefetch window for the whole channel when several queues share it, so the total number
     // of unacked deliveries — not the number per queue — is the prefetch.
     await channel.prefetch(this.prefetch, this.queues.length > 1);
-    this.resultStore = this.app.createResultStore(channel, this.options.resultSerializer);
-    this.reporter = new ResultReporter(this.resultStore);
+    this.resultStore = this.sharedStore ?? this.app.createResultStore(channel, this.options.resultSerializer);
+    this.reporter = new ResultReporter(this.resultStore, this.reporterSettings);
     this.consumerTags.length = 0;
     this.channel = channel;
     this.settler = settler;
@@ -153,15 +192,22 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     for (const { message, settler } of this.waiting.splice(0)) settler.settle(message, 'not-started');
     if (this.inFlight > 0) {
       this.app.logger.info(`Waiting for ${this.inFlight} running task(s) to finish (up to ${this.drainTimeoutMs} ms)…`);
-      const drained = await this.waitIdle(this.drainTimeoutMs);
+      let drained = await this.waitIdle(this.drainTimeoutMs);
+      if (!drained && this.outage.active) {
+        // Results held through an outage are dead-lettered with the result kept, not run again elsewhere.
+        this.reporter?.abandon();
+        drained = await this.waitIdle(5_000);
+      }
       if (!drained) {
         this.app.logger.warn(`${this.inFlight} task(s) still running after ${this.drainTimeoutMs} ms; closing: the broker will redeliver them.`);
       }
     }
+    this.crashGuard?.uninstall();
     await this.threads.close();
     this.settler?.flush(); // acks of the last tasks, before the channel goes
     await channel?.close().catch(() => undefined);
     await this.resultStore?.close().catch(() => undefined);
+    await this.sharedStore?.close().catch(() => undefined);
     await this.connection.close();
     this.app.logger.info('Worker stopped.');
   }
@@ -178,38 +224,53 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private onDelivery(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
-    if (this.stopping) {
+    if (this.stopping || this.fatal) {
       settler.settle(message, 'not-started');
       return;
     }
     settler.delivered(message);
-    // With prefetchMultiplier > 1 more messages arrive than may run: they wait here, in arrival (priority) order.
-    if (this.inFlight >= this.concurrency) this.waiting.push({ queue, message, settler });
-    else this.run(queue, message, settler);
+    // amqplib builds headers by assignment, so a header named __proto__ becomes their prototype:
+    // from here on only own properties are headers.
+    message.properties.headers = ownHeaders(message.properties.headers);
+    const alone = !message.fields.redelivered && countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.redeliveries) > 0;
+    // Arrival (priority) order is kept: a delivery waits while others wait before it.
+    if (this.waiting.length === 0 && this.canStart(alone)) this.run(queue, message, settler, alone);
+    else this.waiting.push({ queue, message, settler, alone });
   }
 
-  private run(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
+  /**
+   * Whether a delivery may start now: never while the result backend is down or a redelivered
+   * task runs alone; a redelivered one only when nothing else runs; others up to the concurrency.
+   */
+  private canStart(alone: boolean): boolean {
+    if (this.outage.active || this.soloRunning) return false;
+    return alone ? this.inFlight === 0 : this.inFlight < this.concurrency;
+  }
+
+  private run(queue: string, message: ConsumeMessage, settler: ChannelSettler, alone: boolean): void {
     this.inFlight++;
+    if (alone) this.soloRunning = true;
     let outcome: DeliveryOutcome | Promise<DeliveryOutcome>;
     try {
       outcome = this.handle(queue, message);
     } catch (err) {
-      outcome = this.internalError(queue, err);
+      outcome = this.failures.internalError(queue, message, err);
     }
     // A synchronous task settles in this tick, as a bare consumer would; others when they finish.
     if (outcome instanceof Promise) {
       outcome.then(
-        (done) => this.finish(settler, message, done),
-        (err: unknown) => this.finish(settler, message, this.internalError(queue, err)),
+        (done) => this.finish(settler, message, done, alone),
+        (err: unknown) => this.failures.internalError(queue, message, err).then((done) => this.finish(settler, message, done, alone)),
       );
     } else {
-      this.finish(settler, message, outcome);
+      this.finish(settler, message, outcome, alone);
     }
   }
 
-  private finish(settler: ChannelSettler, message: ConsumeMessage, outcome: DeliveryOutcome): void {
+  private finish(settler: ChannelSettler, message: ConsumeMessage, outcome: DeliveryOutcome, alone: boolean): void {
     settler.settle(message, outcome);
     this.inFlight--;
+    if (alone) this.soloRunning = false;
     this.startWaiting();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
@@ -219,20 +280,34 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inFlight < this.concurrency && this.waiting.length > 0) {
-        const { queue, message, settler } = this.waiting.shift()!;
-        if (this.stopping) settler.settle(message, 'not-started');
-        else this.run(queue, message, settler);
+      while (this.waiting.length > 0) {
+        if (this.stopping || this.fatal) {
+          const { message, settler } = this.waiting.shift()!;
+          settler.settle(message, 'not-started');
+          continue;
+        }
+        if (!this.canStart(this.waiting[0]!.alone)) break;
+        const { queue, message, settler, alone } = this.waiting.shift()!;
+        this.run(queue, message, settler, alone);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  /** Only a taskq bug gets here; requeue rather than lose the task. */
-  private internalError(queue: string, err: unknown): DeliveryOutcome {
-    this.app.logger.error(`Internal error while handling a message from '${queue}'`, err);
-    return 'not-started';
+  /**
+   * An uncaught exception or unhandled rejection from outside every task: taskq's own state can no
+   * longer be trusted. Ack what finished, close the channel (the broker takes back what is in hand,
+   * and counts it redelivered), and exit with code 1, as Node would have.
+   */
+  private onFatal(error: unknown, kind: CrashKind): void {
+    if (this.fatal) return;
+    this.fatal = true;
+    this.app.logger.error(`An ${kind} outside any task: ${errorText(error)}. Exiting (code 1); the tasks in hand go back to the broker.`, error);
+    this.settler?.flush();
+    const closing = this.channel?.close().catch(() => undefined) ?? Promise.resolve();
+    const exit = (): never => process.exit(1);
+    void Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]).then(exit, exit);
   }
 
   /** Decide what to do with one delivery and do it; synchronous all the way for a synchronous task without a result. */
@@ -249,15 +324,36 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       return this.failures.deadLetter(queue, message, undecodableReason(err), err);
     }
 
+    if (request.eta && etaOutOfRange(request.eta, Date.now())) {
+      const error = new TaskqError(
+        'ETA_OUT_OF_RANGE',
+        `Task ${request.name}[${request.id}] has eta ${request.eta.toISOString()}, further ahead than the longest delay the broker's delay queues hold ` +
+          `(${MAX_DELAY_SECONDS} s, about 8.5 years). Send it with a nearer eta or countdown.`,
+      );
+      return this.failures.deadLetter(queue, message, 'eta-out-of-range', error, request);
+    }
+
     const task = this.app.tasks.find(request.name);
     if (!task) return this.failures.unknownTask(queue, message, request);
+
+    const redelivery = decideRedelivery(message.fields.redelivered, message.properties.headers, this.maxRedeliveries);
+    if (redelivery.kind === 'recount') return this.failures.recount(queue, message, request, redelivery.redeliveries);
+    if (redelivery.kind === 'give-up') {
+      const error = new TaskqError(
+        'WORKER_CRASH',
+        `Task ${request.name}[${request.id}] came back from the broker ${redelivery.redeliveries} times without finishing: each time, the worker ` +
+          `running it died or lost its broker connection (maxRedeliveries ${this.maxRedeliveries}). Look for a crash in the worker logs ` +
+          `(process.exit, out of memory, a native crash); run it with isolate: 'thread' to contain it.`,
+      );
+      return this.failures.deadLetter(queue, message, 'worker-crash', error, request);
+    }
 
     if (request.expires && request.expires.getTime() <= Date.now()) {
       const label = `${request.name}[${request.id}]`;
       logger.warn(`Task ${label} expired at ${request.expires.toISOString()}; not running it.`);
       if (!reporter.wantsResult(request)) return 'expired';
       const error = new TaskqError('TASK_EXPIRED', `Task ${label} expired at ${request.expires.toISOString()} before it could run.`);
-      return reporter.failure(request, error, 'REVOKED').then(() => 'expired' as const);
+      return reporter.failure(request, error, 'REVOKED').then((report) => this.failures.afterReport(queue, message, request, report, 'expired'));
     }
 
     if (request.eta) {
@@ -275,14 +371,31 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       name: request.name,
       kwargs: request.kwargs,
       retries: request.retries,
-      redelivered: message.fields.redelivered,
+      // A counted copy was redelivered before, though the broker delivers the copy itself afresh.
+      redelivered: message.fields.redelivered || countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.redeliveries) > 0,
       queue,
       request,
       retry: throwRetry,
     }, this.execution);
     return result instanceof Promise
-      ? result.then((done) => this.afterRun(queue, message, request, task, done))
-      : this.afterRun(queue, message, request, task, result);
+      ? result.then((done) => this.afterRunSafely(queue, message, request, task, done))
+      : this.afterRunSafely(queue, message, request, task, result);
+  }
+
+  /** The task ran: whatever goes wrong from here, it is never run again because of it. */
+  private afterRunSafely(
+    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, result: ExecutionResult,
+  ): DeliveryOutcome | Promise<DeliveryOutcome> {
+    const ranAnyway = (err: unknown): DeliveryOutcome => {
+      this.app.logger.error(`Internal error after task ${request.name}[${request.id}] ran; acking it (it is not run again): ${errorText(err)}`, err);
+      return result.ok ? 'succeeded' : 'failed';
+    };
+    try {
+      const outcome = this.afterRun(queue, message, request, task, result);
+      return outcome instanceof Promise ? outcome.catch(ranAnyway) : outcome;
+    } catch (err) {
+      return ranAnyway(err);
+    }
   }
 
   private afterRun(
@@ -292,12 +405,24 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (this.logs.info) {
       this.app.logger.info(`Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`);
     }
-    const succeeded = (): DeliveryOutcome => {
-      this.emit('task-succeeded', request, result.value, result.runtimeMs);
-      return 'succeeded';
-    };
     const reporter = this.reporter!;
-    return reporter.wantsResult(request) ? reporter.success(request, result.value).then(succeeded) : succeeded();
+    if (!reporter.wantsResult(request)) {
+      this.emitSafely('task-succeeded', request, result.value, result.runtimeMs);
+      return 'succeeded';
+    }
+    return reporter.success(request, result.value).then((report) => {
+      this.emitSafely('task-succeeded', request, result.value, result.runtimeMs);
+      return this.failures.afterReport(queue, message, request, report, 'succeeded');
+    });
+  }
+
+  /** Listeners are user code: one that throws is logged, and the delivery is settled as it should be. */
+  private emitSafely<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): void {
+    try {
+      (this.emit as (event: K, ...args: WorkerEventMap[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.app.logger.error(`A '${String(event)}' listener threw: ${errorText(err)}`);
+    }
   }
 
   private logBanner(): void {
@@ -320,7 +445,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         `  signing:     ${app.signer ? (app.signer.required ? 'HMAC-SHA256, signatures required' : 'HMAC-SHA256, unsigned messages allowed') : 'off'}`,
         `  dead letters: ${app.deadLetterQueue} (unless a queue's routing file names a deadLetter target)`,
         `  routing:     ${app.configSource ?? '(no routing files)'}`,
-        `  results:     ${app.resultBackendMasked}`,
+        `  results:     ${app.resultBackendMasked}${app.resultBackendKind === 'redis' ? ` (held up to ${this.reporterSettings.timeoutMs / 1000} s through an outage)` : ''}`,
+        `  crashes:     dead-lettered after ${this.maxRedeliveries} redeliveries; ${this.crashGuard ? 'uncaught errors from a task fail that task' : 'process error handlers left to the application'}`,
         `  tasks (${tasks.length}): ${tasks.length ? tasks.join(', ') : '(none registered — check --app)'}`,
       ].join('\n'),
     );
@@ -361,6 +487,13 @@ function checkQueues(queues: readonly string[]): string[] {
     throw new TaskqError('INVALID_OPTION', `queues must be a list of non-empty queue names, found ${JSON.stringify(queues)}.`);
   }
   return [...new Set(names as string[])];
+}
+
+function checkWhole(value: number, name: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new TaskqError('INVALID_OPTION', `${name} must be a whole number ≥ ${min}, found ${String(value)}.`);
+  }
+  return value;
 }
 
 function seconds(value: number | undefined): string {

@@ -16,6 +16,8 @@ export interface WorkerCommandOptions extends TlsFlags {
   drainTimeout?: string;
   timeLimit?: string;
   softTimeLimit?: string;
+  maxRedeliveries?: string;
+  resultStoreTimeout?: string;
 }
 
 /**
@@ -33,6 +35,9 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
   const drainTimeoutMs = options.drainTimeout === undefined ? undefined : parseWholeNumber(options.drainTimeout, '--drain-timeout') * 1000;
   const timeLimit = options.timeLimit === undefined ? undefined : parseSeconds(options.timeLimit, '--time-limit');
   const softTimeLimit = options.softTimeLimit === undefined ? undefined : parseSeconds(options.softTimeLimit, '--soft-time-limit');
+  const maxRedeliveries = options.maxRedeliveries === undefined ? undefined : parseWholeNumber(options.maxRedeliveries, '--max-redeliveries');
+  const resultStoreTimeoutMs =
+    options.resultStoreTimeout === undefined ? undefined : Math.round(parseSeconds(options.resultStoreTimeout, '--result-store-timeout') * 1000);
   // The env var lets a TASKQ_LOG_LEVEL-less module pick up --loglevel for its own default logger.
   process.env['TASKQ_LOG_LEVEL'] = level;
   const app = await loadApp(options.app);
@@ -51,6 +56,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
     ...(timeLimit !== undefined ? { timeLimit } : {}),
     ...(softTimeLimit !== undefined ? { softTimeLimit } : {}),
+    ...(maxRedeliveries !== undefined ? { maxRedeliveries } : {}),
+    ...(resultStoreTimeoutMs !== undefined ? { resultStoreTimeoutMs } : {}),
   });
 
   return new Promise<number>((resolve, reject) => {

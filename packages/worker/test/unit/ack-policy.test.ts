@@ -6,13 +6,24 @@ describe('ack policy', () => {
     ['succeeded', 'ack'],
     ['failed', 'ack'],
     ['retried', 'ack'],
-    ['retry-unpublished', 'requeue'],
+    ['retry-unpublished', 'requeue-later'],
     ['expired', 'ack'],
     ['delayed', 'ack'],
     ['dead-lettered', 'ack'],
     ['dead-letter-unpublished', 'dead-letter'],
+    ['publish-failed', 'requeue-later'],
+    ['internal-retried', 'ack'],
+    ['recounted', 'ack'],
     ['not-started', 'requeue'],
   ];
+
+  it('requeues at once only a task that never started (a stopping worker); every other path acks, rejects or waits first', () => {
+    const outcomes: DeliveryOutcome[] = [
+      'succeeded', 'failed', 'retried', 'retry-unpublished', 'expired', 'delayed', 'dead-lettered', 'dead-letter-unpublished',
+      'publish-failed', 'internal-retried', 'recounted', 'not-started',
+    ];
+    expect(outcomes.filter((outcome) => ackActionFor(outcome) === 'requeue')).toEqual(['not-started']);
+  });
 
   it.each(table)('%s → %s', (outcome, action) => {
     expect(ackActionFor(outcome)).toBe(action);
@@ -24,8 +35,8 @@ describe('ack policy', () => {
     expect(ackActionFor('dead-letter-unpublished')).not.toBe('ack');
   });
 
-  it('never acks a task whose retry could not be published (it would be lost)', () => {
-    expect(ackActionFor('retry-unpublished')).toBe('requeue');
+  it('never acks a task whose retry could not be published (it would be lost), and never requeues it at once', () => {
+    expect(ackActionFor('retry-unpublished')).toBe('requeue-later');
   });
 });
 
