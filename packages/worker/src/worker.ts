@@ -249,7 +249,29 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   private run(queue: string, message: ConsumeMessage, settler: ChannelSettler, alone: boolean): void {
     this.inFlight++;
-    if (alone) this.soloRunning = true;
+    if (alone) {
+      this.soloRunning = true;
+      this.afterBarrier(queue, message, settler);
+      return;
+    }
+    this.runNow(queue, message, settler, alone);
+  }
+
+  /**
+   * Before a redelivered task runs alone, everything before it must be safe in the broker: it may
+   * kill this process in its first tick. Acks are flushed, then a round trip on the same channel
+   * (the broker handles a channel's frames in order) proves the acks and rpc replies arrived.
+   */
+  private afterBarrier(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
+    settler.flush();
+    settler.channel.checkQueue(queue).then(
+      () => this.runNow(queue, message, settler, true),
+      // The channel is gone, and the delivery with it: the broker hands it out again.
+      () => this.finish(settler, message, 'not-started', true),
+    );
+  }
+
+  private runNow(queue: string, message: ConsumeMessage, settler: ChannelSettler, alone: boolean): void {
     let outcome: DeliveryOutcome | Promise<DeliveryOutcome>;
     try {
       outcome = this.handle(queue, message);
