@@ -118,6 +118,34 @@ export class ResultTimeoutError extends TaskqError {
 }
 
 /**
+ * Waiting for a result timed out while the result backend could not be reached, or could not for
+ * part of the wait. Unlike a plain {@link ResultTimeoutError} this says nothing about workers: the
+ * task may well have finished, and its result can still arrive once the backend is back.
+ */
+export class ResultBackendUnavailableError extends TaskqError {
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+    /** The backend for people, secrets masked: e.g. `the Redis result backend at redis://:****@host:6379/0`. */
+    backend: string,
+    /** True when it is still unreachable as the wait ends (else it was for part of the wait). */
+    stillUnreachable: boolean,
+    /** The last connection error, secrets masked. */
+    lastError: string | undefined,
+    /** What to check, e.g. that the server runs and the URL is right. */
+    hint: string,
+  ) {
+    super(
+      'RESULT_BACKEND_UNAVAILABLE',
+      `No result for task ${taskId} within ${timeoutMs} ms: ${backend} ` +
+        `${stillUnreachable ? 'is unreachable' : 'was unreachable during the wait'}` +
+        `${lastError ? ` (last error: ${lastError})` : ''}. The task may have finished all the same: its result ` +
+        `can still arrive, so call get() again once the backend is reachable. ${hint}`,
+    );
+  }
+}
+
+/**
  * The task ran and failed on the worker (or was revoked). Carries what the worker reported; the
  * remote exception type is a plain string and is never instantiated.
  */

@@ -1,11 +1,13 @@
-import { ResultTimeoutError, TaskFailedError, TaskqError } from '../errors';
+import { ResultTimeoutError, TaskFailedError, TaskqError, type ResultBackendUnavailableError } from '../errors';
 import { beforeDeadline } from '../transport/deadline';
 import { READY_STATES, readExceptionInfo, type ResultMeta } from '../protocol';
 
 /** Options for {@link AsyncResult.get}. */
 export interface GetOptions {
   /**
-   * Give up after this many milliseconds with a {@link ResultTimeoutError}.
+   * Give up after this many milliseconds with a {@link ResultTimeoutError}, or a
+   * `RESULT_BACKEND_UNAVAILABLE` {@link ResultBackendUnavailableError} when the result backend was
+   * unreachable meanwhile. Without it, `get()` waits through backend outages.
    * @defaultValue wait indefinitely (like Celery's `get()`)
    */
   timeout?: number;
@@ -17,6 +19,12 @@ export interface ResultSource {
   waitFor(taskId: string): Promise<ResultMeta>;
   /** The latest state seen for the task, or undefined. */
   peek(taskId: string): ResultMeta | undefined;
+  /**
+   * The error for a `get()` of `taskId` whose `timeoutMs` just passed, when the source knows a
+   * better reason than "no result yet" (e.g. its server was unreachable during the wait), else
+   * undefined for the plain {@link ResultTimeoutError}.
+   */
+  timeoutError?(taskId: string, timeoutMs: number): Error | undefined;
 }
 
 /**
@@ -52,7 +60,7 @@ export class AsyncResult<R = unknown> {
           `no result will come back. Send it without ignoreResult, with a result backend, to read its result.`,
       );
     }
-    const meta = await withTimeout(this.source.waitFor(this.id), options.timeout, this.id);
+    const meta = await withTimeout(this.source, this.id, options.timeout);
     return unwrapResult<R>(meta);
   }
 }
@@ -64,10 +72,11 @@ export function unwrapResult<R>(meta: ResultMeta): R {
   throw new TaskFailedError(meta.task_id, info.type, info.module, info.message, meta.traceback ?? undefined, meta.status);
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined, taskId: string): Promise<T> {
-  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return promise;
+function withTimeout(source: ResultSource, taskId: string, timeoutMs: number | undefined): Promise<ResultMeta> {
+  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return source.waitFor(taskId);
   if (!(timeoutMs >= 0)) {
     return Promise.reject(new TaskqError('INVALID_OPTION', `get({ timeout }) must be a number of milliseconds ≥ 0, found ${timeoutMs}.`));
   }
-  return beforeDeadline(promise, Date.now() + timeoutMs, () => new ResultTimeoutError(taskId, timeoutMs));
+  const timedOut = (): Error => source.timeoutError?.(taskId, timeoutMs) ?? new ResultTimeoutError(taskId, timeoutMs);
+  return beforeDeadline(source.waitFor(taskId), Date.now() + timeoutMs, timedOut);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
-import { BrokerError, TaskqError } from '../errors';
+import { BrokerError, ResultBackendUnavailableError, TaskqError } from '../errors';
 import type { Logger } from '../logger';
 import { maskBrokerUrl, maskSecrets } from '../transport';
 
@@ -97,6 +97,13 @@ export interface RedisClientRole {
   /** What the connection is for, in log lines: e.g. `result store`. */
   role: string;
   logger: Logger;
+  /**
+   * How long closing a client that is not connected (e.g. reconnecting during an outage) lets its
+   * socket linger: ioredis starts this timer even when the socket is already gone, and it keeps
+   * the process alive until it fires.
+   * @defaultValue 2000 (ioredis's default)
+   */
+  disconnectTimeoutMs?: number;
 }
 
 /**
@@ -105,7 +112,7 @@ export interface RedisClientRole {
  * connected, the client reconnects on its own when the connection drops, logging the outage
  * once; commands issued meanwhile fail after a few reconnection attempts.
  */
-export async function openRedisClient(url: string, { role, logger }: RedisClientRole): Promise<Redis> {
+export async function openRedisClient(url: string, { role, logger, disconnectTimeoutMs }: RedisClientRole): Promise<Redis> {
   const masked = maskBrokerUrl(url);
   const client = new Redis({
     ...parseRedisUrl(url),
@@ -115,6 +122,7 @@ export async function openRedisClient(url: string, { role, logger }: RedisClient
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    ...(disconnectTimeoutMs === undefined ? {} : { disconnectTimeout: disconnectTimeoutMs }),
   });
   // ioredis reports every failed attempt as an 'error' event (and prints it when nobody listens).
   // Before the first connection the error is thrown to the caller; after it, an outage is logged
@@ -156,6 +164,69 @@ export function unreachableError(url: string, role: string, cause: unknown): Bro
   return new BrokerError(
     'RESULT_BACKEND_UNREACHABLE',
     `Cannot reach the Redis result backend at ${maskBrokerUrl(url)} (${role}): ${reason}. ${CHECK_HINT}`,
+  );
+}
+
+/**
+ * Whether a group of connected clients (one result backend's) can reach Redis, and whether they
+ * could not at some time since a given moment: lets a `get()` that timed out tell "Redis was away"
+ * from "no result yet". Logs nothing ({@link openRedisClient} logs each client's outage once).
+ */
+export class RedisOutageWatch {
+  private readonly down = new Set<Redis>();
+  /** When a client last lost or regained its connection, or a command last failed for want of one. */
+  private troubleAt = -Infinity;
+  private error: string | undefined;
+
+  constructor(private readonly url: string) {}
+
+  /** Follow `client`'s connection from now on. */
+  watch(client: Redis): void {
+    if (client.status !== 'ready') this.down.add(client);
+    client.on('error', (err: Error) => this.noteFailure(err));
+    client.on('close', () => {
+      this.down.add(client);
+      this.troubleAt = Date.now();
+    });
+    client.on('ready', () => {
+      if (this.down.delete(client)) this.troubleAt = Date.now();
+    });
+  }
+
+  /** Record a command that failed because Redis could not be reached (or could not answer yet). */
+  noteFailure(err: unknown): void {
+    this.error = maskSecrets(err instanceof Error ? err.message : String(err), this.url);
+    this.troubleAt = Date.now();
+  }
+
+  /** True while some watched client has no connection. */
+  get isDown(): boolean {
+    return this.down.size > 0;
+  }
+
+  /** True when Redis is unreachable now, or was at some time since `since` (epoch ms). */
+  troubledSince(since: number): boolean {
+    return this.isDown || this.troubleAt >= since;
+  }
+
+  /** The last connection or command error, with secrets masked. */
+  get lastError(): string | undefined {
+    return this.error;
+  }
+}
+
+/**
+ * The `RESULT_BACKEND_UNAVAILABLE` error for a `get()` of `taskId` that timed out after
+ * `timeoutMs` while the Redis result backend at `url` was (or had been) unreachable.
+ */
+export function outageTimeoutError(url: string, taskId: string, timeoutMs: number, outage: RedisOutageWatch): ResultBackendUnavailableError {
+  return new ResultBackendUnavailableError(
+    taskId,
+    timeoutMs,
+    `the Redis result backend at ${maskBrokerUrl(url)}`,
+    outage.isDown,
+    outage.lastError,
+    CHECK_HINT,
   );
 }
 

@@ -3,22 +3,38 @@ import { ClosedError, TaskqError } from '../errors';
 import type { Logger } from '../logger';
 import { parseResultMeta, READY_STATES, type ResultMeta } from '../protocol';
 import type { AcceptList, Serializer } from '../serialization';
-import { closeRedisClient, openRedisClient, parseRedisUrl, RESULT_KEY_PREFIX, resultKey } from './redis-connection';
+import {
+  closeRedisClient, openRedisClient, outageTimeoutError, parseRedisUrl, RedisOutageWatch, RESULT_KEY_PREFIX, resultKey,
+} from './redis-connection';
 import type { ResultBackend } from './result-backend';
 
 /** Celery stores no content type next to a result: its redis backend reads and writes JSON. */
 const STORED_CONTENT_TYPE = 'application/json';
+/** Pause between attempts to subscribe and read while Redis is away: doubling from the first to the last. */
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 2_000;
+/** Redis replies that mean "not now" rather than "never" (loading its data set, busy script, failover). */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b/;
+/** How long a closed client's socket may linger (see RedisClientRole.disconnectTimeoutMs). */
+const CLOSE_LINGER_MS = 100;
+/** The commands a wait sends; a reply error to anything else came from (re)connecting. */
+const OWN_COMMANDS = new Set(['subscribe', 'get']);
 
 interface Pending {
   meta?: ResultMeta;
   waiters?: Array<{ resolve(meta: ResultMeta): void; reject(err: unknown): void }>;
-  /** True while subscribed to the task's channel (from the first waitFor until a ready state). */
+  /** True while the result is awaited: subscribed to the task's channel (from the first waitFor until a ready state). */
   listening?: boolean;
+  /** True while a subscribe-and-read round runs for the task ({@link RedisResultBackend.follow}). */
+  following?: boolean;
+  /** The subscriber reconnected during that round: run another one. */
+  followAgain?: boolean;
 }
 
 interface Clients {
   commands: Redis;
   subscriber: Redis;
+  outage: RedisOutageWatch;
 }
 
 /**
@@ -27,6 +43,11 @@ interface Clients {
  * first and then reads the key, so a result stored before, during or after the wait is seen.
  * Like the rpc backend, only tasks this client tracks are followed, and an entry is dropped when
  * its AsyncResult is garbage-collected, so unread results cannot accumulate.
+ *
+ * The first connection must succeed (`start()` fails with `RESULT_BACKEND_UNREACHABLE`); after
+ * it, waits outlast Redis outages, like Celery's: the clients reconnect, and each awaited task is
+ * subscribed and read again, with backoff, until that succeeds. A `get({ timeout })` that runs out
+ * during (or after) an outage fails with `RESULT_BACKEND_UNAVAILABLE` instead of `RESULT_TIMEOUT`.
  */
 export class RedisResultBackend implements ResultBackend {
   /** Results come from Redis, not by message: tasks are sent without `reply_to`. */
@@ -37,6 +58,8 @@ export class RedisResultBackend implements ResultBackend {
   private clients: Clients | undefined;
   private closed = false;
   private readonly decoder: () => Serializer;
+  /** Ends the backoff pauses early: Redis is back, or the backend closed. */
+  private readonly wakers = new Set<() => void>();
 
   constructor(
     private readonly url: string,
@@ -99,8 +122,16 @@ export class RedisResultBackend implements ResultBackend {
     return waiting;
   }
 
+  /** `RESULT_BACKEND_UNAVAILABLE` for a wait that ran out while Redis was, or had been, unreachable. */
+  timeoutError(taskId: string, timeoutMs: number): Error | undefined {
+    const outage = this.clients?.outage;
+    if (!outage?.troubledSince(Date.now() - timeoutMs)) return undefined;
+    return outageTimeoutError(this.url, taskId, timeoutMs, outage);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeUp();
     const clients = await this.started?.catch(() => undefined);
     this.started = undefined;
     this.clients = undefined;
@@ -122,9 +153,11 @@ export class RedisResultBackend implements ResultBackend {
         { cause: err },
       );
     }
+    // close() during an outage should not keep the process alive for ioredis's socket timer.
+    const options = { logger: this.logger, disconnectTimeoutMs: CLOSE_LINGER_MS };
     const opened = await Promise.allSettled([
-      openRedisClient(this.url, { role: 'result commands', logger: this.logger }),
-      openRedisClient(this.url, { role: 'result subscriber', logger: this.logger }),
+      openRedisClient(this.url, { role: 'result commands', ...options }),
+      openRedisClient(this.url, { role: 'result subscriber', ...options }),
     ]);
     const [commands, subscriber] = opened.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
     const failure = opened.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -132,40 +165,105 @@ export class RedisResultBackend implements ResultBackend {
       await Promise.all([closeRedisClient(commands), closeRedisClient(subscriber)]);
       throw failure ? failure.reason : new ClosedError('The result backend');
     }
+    const outage = new RedisOutageWatch(this.url);
+    outage.watch(commands);
+    outage.watch(subscriber);
+    const clients: Clients = { commands, subscriber, outage };
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message));
-    // ioredis re-subscribes after a reconnect; results published meanwhile were missed, so read
-    // the keys again (Celery's ResultConsumer._reconnect_pubsub does the same).
+    // After a reconnect ioredis re-subscribes to the channels it had, but results published
+    // meanwhile were missed (and a SUBSCRIBE that failed during the outage is not redone): follow
+    // every awaited task again, which subscribes and reads its key (Celery's
+    // ResultConsumer._reconnect_pubsub does the same). 'ready' is emitted after ioredis re-sent its
+    // SUBSCRIBEs, so our SUBSCRIBE's reply means the channel is live before the read.
     subscriber.on('ready', () => {
-      for (const [taskId, entry] of this.pending) if (entry.listening) void this.read(taskId, commands);
+      this.wakeUp();
+      for (const [taskId, entry] of this.pending) if (entry.listening) void this.follow(taskId, entry, clients);
     });
-    this.clients = { commands, subscriber };
-    return this.clients;
+    commands.on('ready', () => this.wakeUp());
+    this.clients = clients;
+    return clients;
   }
 
-  /** Subscribe to the task's channel, then read the key: nothing published in between is missed. */
+  /** Connect if needed, then follow the task. Only a failed first connection fails the wait. */
   private async listen(taskId: string, entry: Pending): Promise<void> {
+    let clients: Clients;
     try {
-      const { commands, subscriber } = await this.ensureStarted();
-      if (this.pending.get(taskId) !== entry || !entry.listening) return;
-      await subscriber.subscribe(resultKey(taskId));
-      await this.read(taskId, commands, true);
+      clients = await this.ensureStarted();
     } catch (err) {
-      entry.listening = false;
-      const waiters = entry.waiters;
-      entry.waiters = undefined;
-      for (const waiter of waiters ?? []) waiter.reject(err);
-      this.unsubscribe(taskId);
+      this.stopListening(taskId, entry, err);
+      return;
+    }
+    await this.follow(taskId, entry, clients);
+  }
+
+  /**
+   * Subscribe to the task's channel, then read the key: nothing published in between is missed.
+   * While Redis is away, try again with backoff until that succeeds, the result arrives, the
+   * entry is dropped or the backend closes; only an error Redis itself answered with (and that
+   * waiting cannot cure) fails the wait.
+   */
+  private async follow(taskId: string, entry: Pending, { commands, subscriber, outage }: Clients): Promise<void> {
+    if (entry.following) {
+      entry.followAgain = true;
+      return;
+    }
+    entry.following = true;
+    let pause = RETRY_FIRST_MS;
+    try {
+      while (this.isListening(taskId, entry)) {
+        entry.followAgain = false;
+        try {
+          await subscriber.subscribe(resultKey(taskId));
+          if (!this.isListening(taskId, entry)) return;
+          const stored = await commands.getBuffer(resultKey(taskId));
+          if (stored) this.onResult(taskId, stored);
+          if (!entry.followAgain) return;
+        } catch (err) {
+          if (!this.isListening(taskId, entry)) return;
+          if (!isTransient(err)) {
+            this.stopListening(taskId, entry, err);
+            return;
+          }
+          outage.noteFailure(err);
+          await this.sleep(pause);
+          pause = Math.min(pause * 2, RETRY_MAX_MS);
+        }
+      }
+    } finally {
+      entry.following = false;
     }
   }
 
-  private async read(taskId: string, commands: Redis, rethrow = false): Promise<void> {
-    try {
-      const stored = await commands.getBuffer(resultKey(taskId));
-      if (stored) this.onResult(taskId, stored);
-    } catch (err) {
-      if (rethrow) throw err;
-      this.logger.warn(`Could not read the result of task ${taskId} from Redis: ${(err as Error).message}`);
-    }
+  private isListening(taskId: string, entry: Pending): boolean {
+    return !this.closed && entry.listening === true && this.pending.get(taskId) === entry;
+  }
+
+  /** Fail the task's waiters with `err` and stop following it. */
+  private stopListening(taskId: string, entry: Pending, err: unknown): void {
+    entry.listening = false;
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    for (const waiter of waiters ?? []) waiter.reject(err);
+    this.unsubscribe(taskId);
+  }
+
+  /** Wait `ms`, or less when {@link wakeUp} is called; never keeps the process alive. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wakers.add(done);
+    });
+  }
+
+  /** End every backoff pause now (a client reconnected, or the backend closed). */
+  private wakeUp(): void {
+    for (const wake of [...this.wakers]) wake();
   }
 
   private onMessage(channel: string, message: Buffer): void {
@@ -216,6 +314,19 @@ export class RedisResultBackend implements ResultBackend {
       this.logger.debug(`Could not unsubscribe from the result channel of task ${taskId}: ${err.message}`);
     });
   }
+}
+
+/**
+ * True for a failure that waiting can cure: no connection (ioredis gave up on a command after a
+ * few reconnection attempts, the socket failed, or reconnecting failed — ioredis fails queued
+ * commands with the AUTH or SELECT reply then) or a "not now" reply. Other replies to the
+ * command itself (e.g. WRONGTYPE, NOPERM) would come back the same on every attempt.
+ */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') return true;
+  const command = (err as { command?: { name?: unknown } }).command?.name;
+  const ownReply = typeof command === 'string' && OWN_COMMANDS.has(command.toLowerCase());
+  return !ownReply || TRANSIENT_REPLY.test(err.message);
 }
 
 /**
