@@ -80,6 +80,16 @@ describe('taskq CLI as a process', () => {
     expect(value.redelivered).toBe(true);
   });
 
+  it('exits 1 with one clear line when the Redis result backend is unreachable at start', async () => {
+    const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', BROKER_URL, '--result-backend', 'redis://:redis-secret@127.0.0.1:1/0']);
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n').filter((line) => line.startsWith('taskq:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/Cannot reach the Redis result backend at redis:\/\/:\*\*\*\*@127\.0\.0\.1:1\/0/);
+    expect(stderr).not.toContain('redis-secret');
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('reports every problem in invalid routing files at once, without a stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskq-cli-config-'));
     try {
