@@ -60,6 +60,20 @@ describe('crash containment (taskq worker processes)', () => {
     expect(cli.stdout + cli.stderr).toMatch(/Task crash\.timer\[[^\]]+\] raised an uncaught exception: it fails with that error; the worker keeps running/);
   });
 
+  it("ends only its thread when an isolate: 'thread' task calls process.exit(): the task fails once, the worker lives", async () => {
+    const queue = broker.queue(uniqueName('crash-thread'));
+    app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger });
+    const cli = worker(queue, broker.queue(uniqueName('crash-dead')));
+    await cli.waitFor('taskq worker ready');
+    const result = await app.sendTask('crash.exitInThread', [], { queue });
+    const error = (await result.get({ timeout: 20_000 }).catch((e: unknown) => e)) as TaskFailedError;
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect(error.message).toMatch(/thread exited/i);
+    await expect((await app.sendTask('crash.ok', ['alive'], { queue })).get({ timeout: 15_000 })).resolves.toBe('alive');
+    expect(cli.child.exitCode).toBeNull();
+    expect(runs('crash.exitInThread')).toBe(1);
+  });
+
   it('exits with code 1 on an uncaught exception from outside every task', async () => {
     const queue = broker.queue(uniqueName('crash-outside'));
     const cli = worker(queue, broker.queue(uniqueName('crash-dead')), [], { CRASH_OUTSIDE_MS: '1500' });
