@@ -5,3 +5,4 @@ export { createJsonSerializer, type JsonSerializerOptions } from './json-seriali
 export { createMsgpackSerializer } from './msgpack-serializer';
 export { createYamlSerializer } from './yaml-serializer';
 export { UnencodableValueError, type ValuePathSegment } from './unencodable-value-error';
+export { MAX_DECODE_DEPTH, NestingTooDeepError } from './nesting-limit';

@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { SerializationError } from '../errors';
+import { jsonNestingExceeds, minJsonBytesDeeperThan } from './json-nesting';
 import { asKombuTag, bytesTag, reviveKombuTag } from './kombu-json-tags';
+import { MAX_DECODE_DEPTH, NestingTooDeepError } from './nesting-limit';
 import { prepareForEncoding, Refusal, type EncodingRules } from './prepare-for-encoding';
 import { formatPythonDatetime } from './python-datetime';
 import { isForbiddenKey } from './safe-keys';
@@ -32,7 +34,8 @@ export interface JsonSerializerOptions {
  *
  * Decoding: `JSON.parse`, kombu type tags revived (see `kombu-json-tags.ts`), `__proto__` keys
  * dropped. Integers beyond ±2^53 lose precision (use msgpack for exact 64-bit integers), and
- * Python's non-standard `NaN`/`Infinity` tokens are rejected as invalid JSON.
+ * Python's non-standard `NaN`/`Infinity` tokens are rejected as invalid JSON. Payloads nested
+ * deeper than {@link MAX_DECODE_DEPTH} are refused before parsing.
  */
 export function createJsonSerializer(options: JsonSerializerOptions = {}): Serializer {
   const rules = options.dates === 'iso-string' ? ISO_DATE_RULES : KOMBU_RULES;
@@ -84,6 +87,9 @@ function encodeJson(value: unknown, rules: EncodingRules): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+// Shorter payloads cannot nest deeper than the limit, so small messages skip the scan.
+const MIN_BYTES_TO_SCAN = minJsonBytesDeeperThan(MAX_DECODE_DEPTH);
+
 // Reviving is only needed when the text could hold a tag or a __proto__ key: both contain "__",
 // unless written with \u escapes of ASCII characters, which ordinary encoders never emit
 // (Python's ensure_ascii escapes only non-ASCII and control characters).
@@ -97,6 +103,10 @@ function decodeJson(payload: Buffer): unknown {
   };
   if (payload.length === 0) return fail('it is empty.');
   if (!isUtf8(payload)) return fail('it is not valid UTF-8 (content encoding must be utf-8).');
+  // Bounded before parsing: revive() and whatever the task does next walk the value recursively.
+  if (payload.length >= MIN_BYTES_TO_SCAN && jsonNestingExceeds(payload, MAX_DECODE_DEPTH)) {
+    throw new NestingTooDeepError('application/json', payload.length);
+  }
   const text = payload.toString('utf8');
   let value: unknown;
   try {
@@ -114,8 +124,7 @@ function decodeJson(payload: Buffer): unknown {
 }
 
 function describeFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /call stack/i.test(message) ? 'it is nested too deeply.' : message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

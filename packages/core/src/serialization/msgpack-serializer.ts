@@ -1,5 +1,7 @@
 import { Packr } from 'msgpackr';
 import { SerializationError } from '../errors';
+import { scanMsgpackNesting } from './msgpack-nesting';
+import { MAX_DECODE_DEPTH, NestingTooDeepError } from './nesting-limit';
 import { prepareForEncoding, Refusal, type EncodingRules } from './prepare-for-encoding';
 import { isForbiddenKey } from './safe-keys';
 import type { Serializer } from './serializer';
@@ -20,6 +22,7 @@ import { formatValuePath, type ValuePathSegment } from './unencodable-value-erro
  * - Decoded 64-bit integers become numbers when safe (|n| ≤ 2^53 − 1), otherwise exact `bigint`s.
  * - Map keys: strings as they are; numbers, booleans and nil as their text (like Python's
  *   `json.dumps`); `__proto__` is dropped; other key types are refused.
+ * - Payloads nested deeper than {@link MAX_DECODE_DEPTH} are refused before msgpackr decodes them.
  */
 export function createMsgpackSerializer(): Serializer {
   // One instance per serializer: msgpackr keeps per-instance state, and these options must not
@@ -75,13 +78,13 @@ function encodeMsgpack(packr: Packr, value: unknown): Buffer {
 
 function decodeMsgpack(packr: Packr, payload: Buffer): unknown {
   if (payload.length === 0) throw new SerializationError('Cannot decode application/x-msgpack payload (0 bytes): it is empty.');
+  checkNesting(payload);
   let raw: unknown;
   try {
     raw = packr.unpack(payload);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const reason = /call stack/i.test(message) ? 'it is nested too deeply' : message;
-    throw new SerializationError(`Cannot decode application/x-msgpack payload (${payload.length} bytes): ${reason}`, {
+    throw new SerializationError(`Cannot decode application/x-msgpack payload (${payload.length} bytes): ${message}`, {
       cause: error,
     });
   }
@@ -95,8 +98,23 @@ function decodeMsgpack(packr: Packr, payload: Buffer): unknown {
       );
     }
     const message = error instanceof Error ? error.message : String(error);
-    const reason = /call stack/i.test(message) ? 'it is nested too deeply' : message;
-    throw new SerializationError(`Cannot decode application/x-msgpack payload: ${reason}`, { cause: error });
+    throw new SerializationError(`Cannot decode application/x-msgpack payload: ${message}`, { cause: error });
+  }
+}
+
+/**
+ * Refuses payloads that msgpackr (recursive) and toPlainValue would have to follow deeper than
+ * the limit. Every level takes at least one byte, so payloads up to the limit need no scan.
+ */
+function checkNesting(payload: Buffer): void {
+  if (payload.length <= MAX_DECODE_DEPTH) return;
+  const nesting = scanMsgpackNesting(payload, MAX_DECODE_DEPTH);
+  if (nesting.kind === 'too-deep') throw new NestingTooDeepError('application/x-msgpack', payload.length);
+  if (nesting.kind === 'extension') {
+    throw new SerializationError(
+      `Cannot decode application/x-msgpack payload (${payload.length} bytes): extension type ${nesting.type} ` +
+        `at byte ${nesting.offset}; ${NON_STANDARD}.`,
+    );
   }
 }
 

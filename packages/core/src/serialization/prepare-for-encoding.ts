@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { MAX_DECODE_DEPTH } from './nesting-limit';
 import { setOwn } from './safe-keys';
 import { formatValuePath, UnencodableValueError, type ValuePathSegment } from './unencodable-value-error';
 
@@ -34,6 +35,8 @@ export interface EncodingRules {
  * - functions, symbols, circular references, invalid dates and containers that would silently
  *   lose data (`Map`, `Set`, `Promise`, `Error`, `RegExp`, typed arrays other than `Uint8Array`)
  *   are refused with the path to them;
+ * - so are values nested deeper than {@link MAX_DECODE_DEPTH}, which every taskq decoder refuses
+ *   (a format's replacement object, such as JSON's kombu tag for a `Date`, counts as a level);
  * - `undefined` becomes `null` in arrays and at the top level and is left out of objects
  *   (`JSON.stringify`'s rule, applied to msgpack and YAML too);
  * - objects with `toJSON()` are replaced by its result; other class instances become plain
@@ -76,6 +79,12 @@ export function prepareForEncoding(value: unknown, rules: EncodingRules): unknow
 /** Depth beyond which the fast pass gives up; real payloads are far shallower, cycles are not. */
 const MAX_UNTRACKED_DEPTH = 100;
 
+const TOO_DEEP = new Refusal(
+  `a value nested deeper than ${MAX_DECODE_DEPTH} levels`,
+  `taskq's decoders refuse payloads nested deeper than that (MAX_DECODE_DEPTH), so it would never be read; ` +
+    'flatten the structure, or send the deep part as a string the receiver parses itself',
+);
+
 class Walk {
   /** Tracking pass only: path to the value being visited; left as is when something throws. */
   readonly path: ValuePathSegment[] | undefined;
@@ -85,6 +94,8 @@ class Walk {
   private readonly depths: number[] | undefined;
   /** Fast pass only: current nesting depth. */
   private depth = 0;
+  /** Containers (arrays and objects) of the output around the value being visited. */
+  private containers = 0;
 
   constructor(
     private readonly rules: EncodingRules,
@@ -127,9 +138,9 @@ class Walk {
     // util.types checks also recognize values made in another realm (vm contexts, jest).
     if (types.isDate(value)) {
       if (Number.isNaN(value.getTime())) throw new Refusal('an invalid Date', 'its time value is NaN; check how it was built');
-      return this.rules.date(value);
+      return this.replacement(this.rules.date(value));
     }
-    if (types.isUint8Array(value)) return this.rules.bytes(value);
+    if (types.isUint8Array(value)) return this.replacement(this.rules.bytes(value));
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') {
       const replacement: unknown = toJSON.call(value, String(key));
@@ -146,6 +157,18 @@ class Walk {
     // A class instance: encode its own enumerable properties, as JSON.stringify does, but always
     // as a plain copy so msgpack and YAML see the same thing JSON does.
     return this.record(value, true);
+  }
+
+  /** A format's replacement for a date or bytes; a plain object (a kombu tag) is one more level. */
+  private replacement(out: unknown): unknown {
+    const isLevel = typeof out === 'object' && out !== null && !types.isDate(out) && !types.isUint8Array(out);
+    if (isLevel && this.containers >= MAX_DECODE_DEPTH) throw TOO_DEEP;
+    return out;
+  }
+
+  /** Opens an output container around what follows; refuses one level too many. */
+  private openContainer(): void {
+    if (++this.containers > MAX_DECODE_DEPTH) throw TOO_DEEP;
   }
 
   /** Notes that `value` is on the current path; refuses it if it already was (a cycle). */
@@ -177,6 +200,7 @@ class Walk {
 
   private array(source: readonly unknown[]): unknown[] {
     this.enter(source);
+    this.openContainer();
     const path = this.path;
     let copy: unknown[] | undefined;
     for (let i = 0; i < source.length; i++) {
@@ -190,12 +214,14 @@ class Walk {
         copy.push(out);
       }
     }
+    this.containers--;
     this.leave();
     return copy ?? (source as unknown[]);
   }
 
   private record(value: object, alwaysCopy: boolean): object {
     this.enter(value);
+    this.openContainer();
     const path = this.path;
     const source = value as Record<string, unknown>;
     const keys = Object.keys(source);
@@ -217,6 +243,7 @@ class Walk {
         setOwn(copy, key, out);
       }
     }
+    this.containers--;
     this.leave();
     return copy ?? value;
   }

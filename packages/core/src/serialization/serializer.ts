@@ -17,7 +17,9 @@ export interface Serializer {
   encode(value: unknown): Buffer;
   /**
    * Turns a message body back into a value. Never constructs types named by the payload.
-   * @throws {@link SerializationError} when the payload is malformed or uses a refused feature.
+   * @throws {@link SerializationError} when the payload is malformed or uses a refused feature;
+   *   taskq's own serializers throw a `NestingTooDeepError` for payloads nested deeper than
+   *   `MAX_DECODE_DEPTH`.
    */
   decode(payload: Buffer): unknown;
 }

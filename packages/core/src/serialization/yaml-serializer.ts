@@ -1,9 +1,12 @@
 import { isUtf8 } from 'node:buffer';
-import { parseAllDocuments, stringify, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
+import { types } from 'node:util';
+import { stringify, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
 import { SerializationError } from '../errors';
+import { MAX_DECODE_DEPTH, NestingTooDeepError } from './nesting-limit';
 import { prepareForEncoding, type EncodingRules } from './prepare-for-encoding';
 import { isForbiddenKey } from './safe-keys';
 import type { Serializer } from './serializer';
+import { parseYaml } from './yaml-parse';
 
 /**
  * YAML, wire-compatible with kombu's `yaml` serializer (PyYAML `safe_dump` / `safe_load`):
@@ -12,7 +15,9 @@ import type { Serializer } from './serializer';
  * Safety: the YAML 1.2 core schema plus the standard `!!binary` and `!!timestamp` types (PyYAML's
  * forms of `bytes` and `datetime`). Any other tag — `!!python/object…`, `!!set`, custom `!foo` —
  * is refused, never constructed. Merge keys (`<<`) are plain keys, duplicate keys are errors, and at most 100
- * alias expansions are allowed, so a "billion laughs" document fails fast.
+ * alias expansions are allowed, so a "billion laughs" document fails fast. Documents nested deeper
+ * than {@link MAX_DECODE_DEPTH} are refused while being parsed (see `yaml-parse.ts`), and so are
+ * values that aliases make deeper.
  *
  * Types:
  * - `Date` ↔ an unquoted YAML timestamp (`2024-05-01T12:30:00.000Z`), which PyYAML's `safe_load`
@@ -87,29 +92,48 @@ function decodeYaml(payload: Buffer): unknown {
       cause,
     });
   };
+  const tooDeep = (): never => {
+    throw new NestingTooDeepError('application/x-yaml', payload.length);
+  };
   if (payload.length === 0) return fail('it is empty.');
   if (!isUtf8(payload)) return fail('it is not valid UTF-8 (content encoding must be utf-8).');
+  let value: unknown;
   try {
-    const documents = parseAllDocuments(payload.toString('utf8'), PARSE);
+    const { documents, locate } = parseYaml(payload.toString('utf8'), PARSE, MAX_DECODE_DEPTH, tooDeep);
     if (documents.length === 0) return null; // only comments or whitespace: PyYAML also gives None
     if (documents.length > 1) return fail(`it holds ${documents.length} YAML documents; a message body is one.`);
     const document = documents[0]!;
     const problem = document.errors[0] ?? document.warnings[0];
     if (problem) {
       const hint = problem.code === 'TAG_RESOLVE_FAILED' ? TAG_HINT : '';
-      return fail(`${firstLine(problem.message)}.${hint}`);
+      return fail(`${firstLine(locate(problem))}.${hint}`);
     }
-    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT, reviver: dropForbiddenKeys });
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     if (error instanceof SerializationError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    return fail(/call stack/i.test(message) ? 'it is nested too deeply.' : message, error);
+    return fail(error instanceof Error ? error.message : String(error), error);
   }
+  checkDecoded(value, 0, tooDeep);
+  return value;
 }
 
-// yaml's reviver follows JSON.parse: returning undefined deletes the property.
-function dropForbiddenKeys(key: unknown, value: unknown): unknown {
-  return typeof key === 'string' && isForbiddenKey(key) ? undefined : value;
+/**
+ * Drops `__proto__` keys in place and refuses values nested deeper than the limit. The parse
+ * bounded the document's syntax; an alias repeats its anchor's whole subtree, so the value can be
+ * deeper (each alias in a chain adds its anchor's depth). Recursion is bounded by the limit.
+ */
+function checkDecoded(value: unknown, enclosing: number, tooDeep: () => never): void {
+  if (typeof value !== 'object' || value === null || types.isDate(value) || types.isUint8Array(value)) return;
+  if (enclosing >= MAX_DECODE_DEPTH) tooDeep();
+  if (Array.isArray(value)) {
+    for (const item of value) checkDecoded(item, enclosing + 1, tooDeep);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (isForbiddenKey(key)) delete record[key];
+    else checkDecoded(record[key], enclosing + 1, tooDeep);
+  }
 }
 
 /** yaml's messages continue with a source excerpt after the first line; keep the summary. */

@@ -1,5 +1,5 @@
 import { SerializationError } from '../../../src/errors';
-import { createSerializerRegistry, UnencodableValueError } from '../../../src/serialization';
+import { createSerializerRegistry, MAX_DECODE_DEPTH, UnencodableValueError } from '../../../src/serialization';
 
 const registry = createSerializerRegistry();
 const formats = [
@@ -63,12 +63,15 @@ describe.each(formats)('%s encoder: rules shared by every format', (name, format
     expect(roundTrip([new String('s'), new Number(2), new Boolean(false)])).toEqual(['s', 2, false]);
   });
 
-  it('accepts deep but finite nesting (beyond the fast pass depth)', () => {
+  it('accepts nesting up to the decoders\' limit, and refuses deeper values with their path', () => {
     let deep: unknown = 'leaf';
-    for (let i = 0; i < 300; i++) deep = [deep];
+    for (let i = 0; i < MAX_DECODE_DEPTH; i++) deep = [deep];
     let decoded = roundTrip(deep);
-    for (let i = 0; i < 300; i++) decoded = (decoded as unknown[])[0];
+    for (let i = 0; i < MAX_DECODE_DEPTH; i++) decoded = (decoded as unknown[])[0];
     expect(decoded).toBe('leaf');
+    const error = encodeError({ deeper: deep });
+    expect(error.path).toEqual(['deeper', ...Array<number>(MAX_DECODE_DEPTH - 1).fill(0)]);
+    expect(error.message).toContain(`Cannot encode a value nested deeper than 64 levels as ${format} at $.deeper[0]`);
   });
 
   it('accepts objects with a null prototype', () => {

@@ -171,6 +171,6 @@ describe('msgpack serializer: decode errors', () => {
     const payload = Buffer.concat([Buffer.alloc(depth, 0x91), Buffer.from([0xc0])]);
     const decode = (): unknown => msgpack.decode(payload);
     expect(decode).toThrow(SerializationError);
-    expect(decode).toThrow('it is nested too deeply');
+    expect(decode).toThrow('it is nested deeper than 64 levels');
   });
 });
