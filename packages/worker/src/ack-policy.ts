@@ -41,6 +41,11 @@ export type DeliveryOutcome =
   | 'internal-retried'
   /** It came back redelivered: a copy carrying its redelivery count is confirmed in its queue. */
   | 'recounted'
+  /**
+   * It was prefetched, not started, when a redelivered task was about to run alone: a copy (counts
+   * unchanged) is confirmed in its queue, so a crash of that task cannot count against it.
+   */
+  | 'handed-back'
   /** The worker is stopping and the task had not started. */
   | 'not-started';
 
@@ -80,6 +85,7 @@ const DECISIONS: Readonly<Record<DeliveryOutcome, AckAction>> = {
   'publish-failed': 'requeue-later',
   'internal-retried': 'ack',
   recounted: 'ack',
+  'handed-back': 'ack',
   'not-started': 'requeue',
 };
 

@@ -30,11 +30,17 @@ export function isBackendFailure(error: unknown): boolean {
  */
 export class ResultOutage {
   private since: number | undefined;
+  private probing: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly logger: Logger,
     private readonly backend: string,
     private readonly onChange: (down: boolean) => void,
+    /**
+     * Resolves when the backend answers. Polled every second during an outage, so the end is seen
+     * even when no held result is left to try (all were dead-lettered): no new task starts until then.
+     */
+    private readonly probe?: () => Promise<unknown>,
   ) {}
 
   /** True while the result backend is known to be unreachable. */
@@ -50,10 +56,30 @@ export class ResultOutage {
         `and starting no new task until it is back.`,
     );
     this.onChange(true);
+    if (this.probe) this.scheduleProbe();
+  }
+
+  /** Stop probing (the worker is stopping). */
+  close(): void {
+    clearTimeout(this.probing);
+    this.probing = undefined;
+  }
+
+  private scheduleProbe(): void {
+    this.probing = setTimeout(() => {
+      this.probe!().then(
+        () => this.recovered(),
+        () => {
+          if (this.since !== undefined) this.scheduleProbe();
+        },
+      );
+    }, 1000);
+    this.probing.unref();
   }
 
   recovered(): void {
     if (this.since === undefined) return;
+    this.close();
     const seconds = ((Date.now() - this.since) / 1000).toFixed(1);
     this.since = undefined;
     this.logger.info(`Result backend ${this.backend} is reachable again after ${seconds} s; held results are being stored, tasks start again.`);

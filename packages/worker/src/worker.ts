@@ -10,6 +10,7 @@ import { CrashGuard, type CrashKind } from './crash-guard';
 import { countHeader, decideRedelivery, DEFAULT_MAX_REDELIVERIES, etaOutOfRange } from './delivery-counts';
 import { ownHeaders, screenDelivery } from './delivery-screen';
 import { errorText, FailureHandling } from './failure-handling';
+import { encodedCopy } from './message-copy';
 import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, ResultReporter } from './result-reporter';
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
@@ -96,9 +97,14 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, overrides: () => app.overrides, logger: app.logger });
     const resultSerializer = app.serializers.get(options.resultSerializer ?? 'json');
     this.failures = new FailureHandling(app, () => this.reporter!, this, resultSerializer, this.maxRedeliveries);
-    this.outage = new ResultOutage(app.logger, app.resultBackendMasked, (down) => {
-      if (!down) this.startWaiting();
-    });
+    this.outage = new ResultOutage(
+      app.logger,
+      app.resultBackendMasked,
+      (down) => {
+        if (!down) this.startWaiting();
+      },
+      () => this.resultStore?.check?.() ?? Promise.resolve(),
+    );
     this.reporterSettings = { outage: this.outage, timeoutMs: resultStoreTimeoutMs };
     this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
     if (options.handleProcessErrors ?? true) this.crashGuard = new CrashGuard(app.logger, (error, kind) => this.onFatal(error, kind));
@@ -203,6 +209,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       }
     }
     this.crashGuard?.uninstall();
+    this.outage.close();
     await this.threads.close();
     this.settler?.flush(); // acks of the last tasks, before the channel goes
     await channel?.close().catch(() => undefined);
@@ -258,17 +265,36 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   /**
-   * Before a redelivered task runs alone, everything before it must be safe in the broker: it may
-   * kill this process in its first tick. Acks are flushed, then a round trip on the same channel
-   * (the broker handles a channel's frames in order) proves the acks and rpc replies arrived.
+   * Before a redelivered task runs alone it may kill this process in its first tick, so: nothing
+   * more is delivered while it runs (prefetch 1); deliveries already here and not started are handed
+   * back (copies confirmed in their queues, counts unchanged, then acked), so its crash cannot count
+   * against them; and a round trip on the channel (the broker handles a channel's frames in order)
+   * proves those acks, and the acks and rpc replies of the tasks before it, reached the broker.
    */
   private afterBarrier(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
-    settler.flush();
-    settler.channel.checkQueue(queue).then(
+    this.prepareSolo(queue, settler).then(
       () => this.runNow(queue, message, settler, true),
       // The channel is gone, and the delivery with it: the broker hands it out again.
       () => this.finish(settler, message, 'not-started', true),
     );
+  }
+
+  private async prepareSolo(queue: string, settler: ChannelSettler): Promise<void> {
+    const { channel } = settler;
+    await channel.prefetch(1, this.queues.length > 1);
+    await channel.checkQueue(queue); // every delivery sent before the new prefetch has arrived
+    const mine = this.waiting.filter((delivery) => delivery.settler === settler);
+    this.waiting = this.waiting.filter((delivery) => delivery.settler !== settler);
+    for (const delivery of mine) {
+      try {
+        await this.failures.publishToQueue(delivery.queue, encodedCopy(delivery.message), 0, `handed back from queue '${delivery.queue}'`);
+        settler.settle(delivery.message, 'handed-back');
+      } catch {
+        settler.settle(delivery.message, 'not-started'); // it never started: back to the queue
+      }
+    }
+    settler.flush();
+    await channel.checkQueue(queue);
   }
 
   private runNow(queue: string, message: ConsumeMessage, settler: ChannelSettler, alone: boolean): void {
@@ -292,7 +318,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private finish(settler: ChannelSettler, message: ConsumeMessage, outcome: DeliveryOutcome, alone: boolean): void {
     settler.settle(message, outcome);
     this.inFlight--;
-    if (alone) this.soloRunning = false;
+    if (alone) {
+      this.soloRunning = false;
+      // Deliveries resume at the full window (a closed channel's next generation sets its own).
+      settler.channel.prefetch(this.prefetch, this.queues.length > 1).catch(() => undefined);
+    }
     this.startWaiting();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }

@@ -86,8 +86,14 @@ export class RedisResultStore implements ResultStore {
     }
   }
 
+  /** Connect (once) and PING: rejects with `RESULT_BACKEND_UNREACHABLE` while Redis cannot be reached. */
   async check(): Promise<void> {
-    await this.connect();
+    const client = await this.connect();
+    try {
+      await client.ping();
+    } catch (err) {
+      throw unreachableError(this.url, ROLE, err);
+    }
   }
 
   async close(): Promise<void> {

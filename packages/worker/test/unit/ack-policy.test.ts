@@ -14,13 +14,14 @@ describe('ack policy', () => {
     ['publish-failed', 'requeue-later'],
     ['internal-retried', 'ack'],
     ['recounted', 'ack'],
+    ['handed-back', 'ack'],
     ['not-started', 'requeue'],
   ];
 
   it('requeues at once only a task that never started (a stopping worker); every other path acks, rejects or waits first', () => {
     const outcomes: DeliveryOutcome[] = [
       'succeeded', 'failed', 'retried', 'retry-unpublished', 'expired', 'delayed', 'dead-lettered', 'dead-letter-unpublished',
-      'publish-failed', 'internal-retried', 'recounted', 'not-started',
+      'publish-failed', 'internal-retried', 'recounted', 'handed-back', 'not-started',
     ];
     expect(outcomes.filter((outcome) => ackActionFor(outcome) === 'requeue')).toEqual(['not-started']);
   });
