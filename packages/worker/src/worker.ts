@@ -281,7 +281,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   private async prepareSolo(queue: string, settler: ChannelSettler): Promise<void> {
     const { channel } = settler;
-    await channel.prefetch(1, this.queues.length > 1);
+    // Channel-wide (global): RabbitMQ applies a new per-consumer limit only to consumers created after it.
+    await channel.prefetch(1, true);
     await channel.checkQueue(queue); // every delivery sent before the new prefetch has arrived
     const mine = this.waiting.filter((delivery) => delivery.settler === settler);
     this.waiting = this.waiting.filter((delivery) => delivery.settler !== settler);
@@ -321,7 +322,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (alone) {
       this.soloRunning = false;
       // Deliveries resume at the full window (a closed channel's next generation sets its own).
-      settler.channel.prefetch(this.prefetch, this.queues.length > 1).catch(() => undefined);
+      // (one queue: per-consumer prefetch, no channel-wide limit; several: the shared window).
+      settler.channel.prefetch(this.queues.length > 1 ? this.prefetch : 0, true).catch(() => undefined);
     }
     this.startWaiting();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
