@@ -9,6 +9,7 @@ import type { DeliveryOutcome } from './ack-policy';
 import { countHeader, internalRetryDelayMs, isBrokerSideFailure, MAX_INTERNAL_ATTEMPTS } from './delivery-counts';
 import { encodedCopy, retryCopy } from './message-copy';
 import type { ReportOutcome, ResultReporter } from './result-reporter';
+import { emitSafely } from './safe-emit';
 import { decideFailure } from './retry-policy';
 import type { WorkerEventMap } from './worker';
 
@@ -83,7 +84,7 @@ export class FailureHandling {
         if (reporter.wantsResult(request)) {
           await reporter.retry(request, decision.error).catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${errorText(err)}`));
         }
-        this.emit('task-retried', request, decision.error, decision.delayMs);
+        emitSafely(this.events, logger, 'task-retried', request, decision.error, decision.delayMs);
         return 'retried';
       }
       case 'reject': {
@@ -94,13 +95,13 @@ export class FailureHandling {
       case 'exhausted': {
         logger.error(`Task ${label} failed in ${took} with no retries left (maxRetries ${decision.maxRetries})`, decision.error);
         const kept = reporter.wantsResult(request) ? await reporter.failure(request, decision.error) : undefined;
-        this.emit('task-failed', request, decision.error, runtimeMs);
+        emitSafely(this.events, logger, 'task-failed', request, decision.error, runtimeMs);
         return this.deadLetter(queue, message, 'max-retries', decision.error, request, kept && !kept.stored ? this.keptResult(kept.document) : undefined);
       }
       case 'fail': {
         logger.error(`Task ${label} failed in ${took}`, error);
         const report = reporter.wantsResult(request) ? await reporter.failure(request, error) : { stored: true as const };
-        this.emit('task-failed', request, error, runtimeMs);
+        emitSafely(this.events, logger, 'task-failed', request, error, runtimeMs);
         return this.afterReport(queue, message, request, report, 'failed');
       }
     }
@@ -123,7 +124,7 @@ export class FailureHandling {
     const retries = request?.retries ?? (typeof headers['retries'] === 'number' ? headers['retries'] : 0);
     const id = request?.id ?? (typeof headers['id'] === 'string' ? headers['id'] : undefined);
     const what = task ? `task ${task}[${shorten(id ?? '?')}]` : 'a message';
-    this.emit('message-rejected', queue, err);
+    emitSafely(this.events, logger, 'message-rejected', queue, err);
     try {
       const parts = this.app.producer();
       const publisher = new DeadLetterPublisher(
@@ -239,14 +240,6 @@ export class FailureHandling {
     return this.resultSerializer.contentEncoding === 'utf-8' ? encoded.toString('utf8') : encoded;
   }
 
-  /** Listeners are user code: one that throws must not turn a settled delivery into an internal error. */
-  private emit<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): void {
-    try {
-      (this.events.emit as (event: K, ...args: WorkerEventMap[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.app.logger.error(`A '${String(event)}' listener threw: ${errorText(err)}`);
-    }
-  }
 }
 
 /** `Name: message` of a thrown value, for logs and the x-taskq-error header. */

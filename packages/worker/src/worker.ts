@@ -11,6 +11,7 @@ import { countHeader, decideRedelivery, DEFAULT_MAX_REDELIVERIES, etaOutOfRange 
 import { ownHeaders, screenDelivery } from './delivery-screen';
 import { errorText, FailureHandling } from './failure-handling';
 import { encodedCopy } from './message-copy';
+import { emitSafely } from './safe-emit';
 import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, ResultReporter } from './result-reporter';
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
@@ -59,6 +60,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** The Redis store outlives channels (results held through an outage must survive a channel reopen); rpc replies go on each channel. */
   private sharedStore: ResultStore | undefined;
   private readonly outage: ResultOutage;
+  /** What every channel's ResultReporter shares: the outage and how long to hold a result. */
+  private readonly reporterSettings: { outage: ResultOutage; timeoutMs: number };
   private settler: ChannelSettler | undefined;
   private readonly consumerTags: string[] = [];
   private inFlight = 0;
@@ -113,8 +116,6 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       ...(this.crashGuard ? { crashes: this.crashGuard } : {}),
     };
   }
-
-  private readonly reporterSettings: { outage: ResultOutage; timeoutMs: number };
 
   /** Number of deliveries being handled right now. */
   get running(): number {
@@ -258,7 +259,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.inFlight++;
     if (alone) {
       this.soloRunning = true;
-      this.afterBarrier(queue, message, settler);
+      this.runAlone(queue, message, settler);
       return;
     }
     this.runNow(queue, message, settler, alone);
@@ -271,7 +272,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
    * against them; and a round trip on the channel (the broker handles a channel's frames in order)
    * proves those acks, and the acks and rpc replies of the tasks before it, reached the broker.
    */
-  private afterBarrier(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
+  private runAlone(queue: string, message: ConsumeMessage, settler: ChannelSettler): void {
     this.prepareSolo(queue, settler).then(
       () => this.runNow(queue, message, settler, true),
       // The channel is gone, and the delivery with it: the broker hands it out again.
@@ -410,23 +411,26 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       return reporter.failure(request, error, 'REVOKED').then((report) => this.failures.afterReport(queue, message, request, report, 'expired'));
     }
 
+    // A counted copy was redelivered before, though the broker delivers the copy itself afresh.
+    const redelivered = message.fields.redelivered || redelivery.kind === 'run-alone';
     if (request.eta) {
       const wait = request.eta.getTime() - Date.now();
       if (wait >= IN_PROCESS_WAIT_LIMIT_MS) return this.failures.redelay(queue, message, request, wait);
-      if (wait > 0) return sleep(wait).then(() => this.execute(queue, message, request, task));
+      if (wait > 0) return sleep(wait).then(() => this.execute(queue, message, request, task, redelivered));
     }
-    return this.execute(queue, message, request, task);
+    return this.execute(queue, message, request, task, redelivered);
   }
 
-  private execute(queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>): DeliveryOutcome | Promise<DeliveryOutcome> {
+  private execute(
+    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, redelivered: boolean,
+  ): DeliveryOutcome | Promise<DeliveryOutcome> {
     if (this.logs.debug) this.app.logger.debug(`Task ${request.name}[${request.id}] received from '${queue}'.`);
     const result = executeTask(task, {
       id: request.id,
       name: request.name,
       kwargs: request.kwargs,
       retries: request.retries,
-      // A counted copy was redelivered before, though the broker delivers the copy itself afresh.
-      redelivered: message.fields.redelivered || countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.redeliveries) > 0,
+      redelivered,
       queue,
       request,
       retry: throwRetry,
@@ -461,22 +465,13 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     }
     const reporter = this.reporter!;
     if (!reporter.wantsResult(request)) {
-      this.emitSafely('task-succeeded', request, result.value, result.runtimeMs);
+      emitSafely(this, this.app.logger, 'task-succeeded', request, result.value, result.runtimeMs);
       return 'succeeded';
     }
     return reporter.success(request, result.value).then((report) => {
-      this.emitSafely('task-succeeded', request, result.value, result.runtimeMs);
+      emitSafely(this, this.app.logger, 'task-succeeded', request, result.value, result.runtimeMs);
       return this.failures.afterReport(queue, message, request, report, 'succeeded');
     });
-  }
-
-  /** Listeners are user code: one that throws is logged, and the delivery is settled as it should be. */
-  private emitSafely<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): void {
-    try {
-      (this.emit as (event: K, ...args: WorkerEventMap[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.app.logger.error(`A '${String(event)}' listener threw: ${errorText(err)}`);
-    }
   }
 
   private logBanner(): void {
