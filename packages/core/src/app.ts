@@ -2,6 +2,8 @@ import {
   DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, type AppOptions, type AppOverrides,
 } from './app-options';
 import { DEFAULT_DEAD_LETTER_QUEUE } from './dead-letters';
+import { EventLoopHold } from './event-loop-hold';
+import { HeldResultBackend } from './results/held-result-backend';
 import { TaskqError } from './errors';
 import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './logger';
 import { Producer } from './producer';
@@ -58,6 +60,8 @@ export class TaskqApp {
   /** Signs sent tasks and checks received ones; undefined when signing is off. Never exposes its key. */
   readonly signer: MessageSigner | undefined;
   private producerParts: ProducerState | undefined;
+  /** Keeps the process alive while a send, a `get()` or `close()` is pending, and only then. */
+  private readonly loopHold = new EventLoopHold();
   private closed = false;
 
   constructor(options: AppOptions = {}) {
@@ -110,16 +114,19 @@ export class TaskqApp {
     }
   }
 
-  /** The producer side of the result backend, or undefined when results are disabled. */
+  /**
+   * The producer side of the result backend, or undefined when results are disabled. Its sockets do
+   * not keep the process alive; its waits do (see {@link EventLoopHold}).
+   */
   createResultBackend(connection: LazyConnection): ResultBackend | undefined {
     switch (this.resultSetting.kind) {
       case 'rpc': {
         const backend = new RpcResultBackend(() => connection.get(), this.acceptList(), this.loggerValue);
         connection.onReconnect(() => backend.restart());
-        return backend;
+        return new HeldResultBackend(backend, this.loopHold);
       }
       case 'redis':
-        return createRedisResultBackend(this.resultSetting.url, this.acceptList(), this.loggerValue);
+        return new HeldResultBackend(createRedisResultBackend(this.resultSetting.url, this.acceptList(), this.loggerValue), this.loopHold);
       case 'disabled':
         return undefined;
     }
@@ -233,12 +240,13 @@ export class TaskqApp {
    */
   sendTask<R = unknown>(name: string, args: readonly unknown[] = [], options: SendOptions = {}): Promise<AsyncResult<R>> {
     if (this.closed) return Promise.reject(new TaskqError('CLOSED', 'The app is closed; sendTask() after close() is not possible.'));
-    return this.producer().producer.send<R>(name, args, options);
+    return this.loopHold.during(this.producer().producer.send<R>(name, args, options));
   }
 
   /** Open a separate broker connection for a role such as `worker` (used by @taskq/worker). */
-  openConnection(role: string): LazyConnection {
+  openConnection(role: string, { holdsProcess = true }: { holdsProcess?: boolean } = {}): LazyConnection {
     return new LazyConnection(this.brokerUrlValue, `taskq ${role}`, this.loggerValue, {
+      holdsProcess,
       ...(this.tls ? { tls: this.tls } : {}),
       ...(this.reconnect ? { reconnect: this.reconnect } : {}),
     });
@@ -256,9 +264,13 @@ export class TaskqApp {
   }
 
   /** Wait for outstanding confirms, then close the producer's channels and connection. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
+    return this.loopHold.during(this.closeProducer());
+  }
+
+  private async closeProducer(): Promise<void> {
     const parts = this.producerParts;
     if (!parts) return;
     await parts.publisher.close();
@@ -286,7 +298,8 @@ export interface ProducerState {
 }
 
 function createProducerState(app: TaskqApp): ProducerState {
-  const connection = app.openConnection('producer');
+  // The producer's sockets do not keep the process alive; its pending work does (EventLoopHold).
+  const connection = app.openConnection('producer', { holdsProcess: false });
   const get = () => connection.get();
   const topology = app.createTopology(connection);
   const publisher = new ConfirmPublisher(get, app.sendTimeoutMs);

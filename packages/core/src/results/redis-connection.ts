@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import { BrokerError, ResultBackendUnavailableError, TaskqError } from '../errors';
+import { unrefHandle } from '../event-loop-hold';
 import type { Logger } from '../logger';
 import { maskBrokerUrl, maskSecrets } from '../transport';
 
@@ -104,6 +105,12 @@ export interface RedisClientRole {
    * @defaultValue 2000 (ioredis's default)
    */
   disconnectTimeoutMs?: number;
+  /**
+   * False for a producer's clients: their sockets do not keep the process alive (the waits that
+   * need them are held by the app's EventLoopHold instead).
+   * @defaultValue true
+   */
+  holdsProcess?: boolean;
 }
 
 /**
@@ -112,7 +119,7 @@ export interface RedisClientRole {
  * connected, the client reconnects on its own when the connection drops, logging the outage
  * once; commands issued meanwhile fail after a few reconnection attempts.
  */
-export async function openRedisClient(url: string, { role, logger, disconnectTimeoutMs }: RedisClientRole): Promise<Redis> {
+export async function openRedisClient(url: string, { role, logger, disconnectTimeoutMs, holdsProcess = true }: RedisClientRole): Promise<Redis> {
   const masked = maskBrokerUrl(url);
   const client = new Redis({
     ...parseRedisUrl(url),
@@ -140,6 +147,8 @@ export async function openRedisClient(url: string, { role, logger, disconnectTim
     const reason = lastError ? ` (${maskSecrets(lastError.message, url)})` : '';
     logger.warn(`Lost the Redis ${role} connection to ${masked}${reason}; reconnecting.`);
   });
+  // Each (re)connection has a new socket: unref every one.
+  if (!holdsProcess) client.on('connect', () => unrefHandle(client.stream));
   client.on('ready', () => {
     if (outage) logger.info(`Reconnected the Redis ${role} connection to ${masked}.`);
     wasReady = true;

@@ -154,7 +154,8 @@ export class RedisResultBackend implements ResultBackend {
       );
     }
     // close() during an outage should not keep the process alive for ioredis's socket timer.
-    const options = { logger: this.logger, disconnectTimeoutMs: CLOSE_LINGER_MS };
+    // Its sockets do not keep the process alive: the app holds it while a get() waits.
+    const options = { logger: this.logger, disconnectTimeoutMs: CLOSE_LINGER_MS, holdsProcess: false };
     const opened = await Promise.allSettled([
       openRedisClient(this.url, { role: 'result commands', ...options }),
       openRedisClient(this.url, { role: 'result subscriber', ...options }),
