@@ -1,27 +1,22 @@
 import { existsSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { TaskqError, type TaskqApp } from '@taskq/core';
-
-const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+import { findTsx, importTasksModule } from '@taskq/worker';
+import { describeLoadError } from './module-load-error';
 
 /**
  * Load the user's tasks module and return the app it exports (as `app` or as the default export).
- * TypeScript modules load without a build step through tsx's loader.
+ * CommonJS and ES modules both work, top-level `await` included; TypeScript modules load without
+ * a build step through tsx (the CLI's own copy).
  */
 export async function loadApp(modulePath: string): Promise<TaskqApp> {
   const file = resolveModule(modulePath);
-  if (TYPESCRIPT_EXTENSIONS.has(extname(file))) {
-    // tsx's CommonJS hook compiles .ts on require; registered only when needed (it costs ~50 ms).
-    const { register } = require('tsx/cjs/api') as typeof import('tsx/cjs/api');
-    register();
-  }
   let loaded: Record<string, unknown>;
   try {
-    loaded = extname(file) === '.mjs' ? await import(pathToFileURL(file).href) : require(file);
+    loaded = await importTasksModule(file, findTsx([__filename]));
   } catch (err) {
     if (err instanceof TaskqError) throw err; // e.g. invalid routing files, reported as they are
-    throw new TaskqError('APP_LOAD_FAILED', `Could not load the tasks module ${file}: ${(err as Error).message}`, { cause: err });
+    throw new TaskqError('APP_LOAD_FAILED', `Could not load the tasks module ${file}: ${describeLoadError(err, file)}`, { cause: err });
   }
   const app = pickApp(loaded);
   if (!app) {

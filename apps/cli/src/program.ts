@@ -6,6 +6,7 @@ import {
 import { runRoutesCommand } from './commands/routes-command';
 import { runWorkerCommand } from './commands/worker-command';
 import { EXIT_USAGE, reportError } from './cli-error';
+import { seconds, wholeNumber } from './option-values';
 
 const VERSION = '0.1.0';
 
@@ -15,15 +16,18 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .description('taskq: distributed tasks for TypeScript on RabbitMQ, Celery-compatible')
     .version(VERSION)
     .showHelpAfterError('(run taskq --help for usage)')
+    // Commander's own errors read like taskq's (`taskq: error: …`); set before the commands inherit it.
+    .configureOutput({ outputError: (text, write) => write(`taskq: ${text}`) })
     .exitOverride();
 
   program
     .command('worker')
     .description('consume queues and run the tasks of an app')
-    .requiredOption('-A, --app <module>', 'tasks module exporting the app (as `app` or default); .ts works without a build')
+    .usage('--app <module> [options]')
+    .requiredOption('-A, --app <module>', '(required) tasks module exporting the app (as `app` or default); .ts works without a build')
     .option('-Q, --queue <names...>', 'queues to consume, comma-separated or repeated (default: the default queue)')
-    .option('-c, --concurrency <n>', 'tasks run at once, also the prefetch (default: number of CPUs)')
-    .option('--prefetch-multiplier <n>', 'prefetch = concurrency × n: faster short tasks, looser priority (default 1)')
+    .option('-c, --concurrency <n>', 'tasks run at once, also the prefetch (default: number of CPUs)', wholeNumber)
+    .option('--prefetch-multiplier <n>', 'prefetch = concurrency × n: faster short tasks, looser priority (default 1)', wholeNumber)
     .option('--config <file-or-dir>', 'routing config (overrides the app and TASKQ_CONFIG)')
     .option('-b, --broker <url>', 'broker URL (overrides the app and TASKQ_BROKER_URL)')
     .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')
@@ -31,11 +35,11 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .option('--tls-key <file>', 'client private key (PEM) for amqps://')
     .option('--result-backend <url>', "rpc://, redis://host:6379/0 or disabled (overrides the app and TASKQ_RESULT_BACKEND)")
     .addOption(new Option('-l, --loglevel <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
-    .option('--drain-timeout <seconds>', 'on SIGTERM, how long to wait for running tasks (default 30)')
-    .option('--time-limit <seconds>', 'hard time limit for tasks that set none: marked failed, slot freed (default: none)')
-    .option('--soft-time-limit <seconds>', "soft time limit for tasks that set none: aborts currentTask().signal (default: none)")
-    .option('--max-redeliveries <n>', 'dead-letter a message (worker-crash) once it came back redelivered this many times (default 3)')
-    .option('--result-store-timeout <seconds>', 'how long to hold a result while the result backend is down before dead-lettering it (default 300)')
+    .option('--drain-timeout <seconds>', 'on SIGTERM, how long to wait for running tasks (default 30)', wholeNumber)
+    .option('--time-limit <seconds>', 'hard time limit for tasks that set none: marked failed, slot freed (default: none)', seconds)
+    .option('--soft-time-limit <seconds>', "soft time limit for tasks that set none: aborts currentTask().signal (default: none)", seconds)
+    .option('--max-redeliveries <n>', 'dead-letter a message (worker-crash) once it came back redelivered this many times (default 3)', wholeNumber)
+    .option('--result-store-timeout <seconds>', 'how long to hold a result while the result backend is down before dead-lettering it (default 300)', seconds)
     .action(async (options) => onExit(await runWorkerCommand(options)));
 
   program
@@ -70,7 +74,7 @@ function addDeadLettersCommand(program: Command, onExit: (code: number) => void)
       .option('--tls-key <file>', 'client private key (PEM) for amqps://');
 
   common(deadLetters.command('list').description('show the first dead letters: id, task, reason, original queue, attempts, time'))
-    .option('--limit <n>', `how many to show (default ${DEFAULT_LIST_LIMIT})`)
+    .option('--limit <n>', `how many to show (default ${DEFAULT_LIST_LIMIT})`, wholeNumber)
     .action(async (options) => onExit(await runDeadLettersList(options)));
   common(deadLetters.command('inspect').description('show the headers and decoded body of a task\'s dead letter'))
     .argument('<task-id>', 'the task id')
@@ -98,16 +102,20 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are "errors" to commander with exit code 0; usage mistakes are not.
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    return reportError(err, brokerArgument(argv) ?? process.env['TASKQ_BROKER_URL']);
+    return reportError(err, [
+      optionValue(argv, '--broker', '-b') ?? process.env['TASKQ_BROKER_URL'],
+      optionValue(argv, '--result-backend') ?? process.env['TASKQ_RESULT_BACKEND'],
+    ]);
   }
 }
 
-/** The --broker value, so error messages can mask its password. */
-function brokerArgument(argv: string[]): string | undefined {
+/** The value of an option in `argv`, so error messages can mask the passwords in URLs. */
+function optionValue(argv: string[], ...names: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--broker' || arg === '-b') return argv[i + 1];
-    if (arg.startsWith('--broker=')) return arg.slice('--broker='.length);
+    if (names.includes(arg)) return argv[i + 1];
+    const name = names.find((n) => n.startsWith('--') && arg.startsWith(`${n}=`));
+    if (name) return arg.slice(name.length + 1);
   }
   return undefined;
 }

@@ -7,3 +7,5 @@ export { DEFAULT_RESULT_STORE_TIMEOUT_MS } from './result-reporter';
 export { MAX_RESULT_HEADER_BYTES } from './failure-handling';
 export { backoffSeconds, decideFailure, type FailureDecision, type FailureInput } from './retry-policy';
 export { executeTask, type CrashRegistry, type ExecuteOptions, type ExecutionContext, type ExecutionResult } from './task-executor';
+// For the CLI: it loads the tasks module exactly as task threads do.
+export { findTsx, importTasksModule, type TsxLocation } from './tasks-module';

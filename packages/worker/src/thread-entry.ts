@@ -4,18 +4,17 @@
  * errors. The worker terminates the thread at a task's hard time limit.
  */
 import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as Core from '@taskq/core';
 import {
   reviveError, serializeError, type ErrorClasses, type FromThread, type ThreadData, type ToThread,
 } from './thread-protocol';
+import { importTasksModule } from './tasks-module';
 
 type CoreModule = typeof Core;
 
 const port = parentPort!;
-const { modulePath, tsxApi, overrides } = workerData as ThreadData;
+const { modulePath, tsx, overrides } = workerData as ThreadData;
 const controllers = new Map<number, AbortController>();
 
 function post(message: FromThread): void {
@@ -23,8 +22,8 @@ function post(message: FromThread): void {
 }
 
 async function loadApp(): Promise<{ app: Core.TaskqApp; core: CoreModule }> {
-  if (tsxApi && !('.ts' in require.extensions)) (require(tsxApi) as { register(): unknown }).register();
-  const loaded = (extname(modulePath) === '.mjs' ? await import(pathToFileURL(modulePath).href) : require(modulePath)) as Record<string, unknown>;
+  // As the CLI loads it: ES modules (top-level await too) through import(), TypeScript through tsx.
+  const loaded = await importTasksModule(modulePath, tsx ?? {});
   // Use the copy of @taskq/core the module itself uses, so its currentTask() sees our context.
   const core = requireCoreNear(modulePath);
   const candidates = [loaded['app'], loaded['default'], (loaded['default'] as Record<string, unknown> | undefined)?.['app'], ...Object.values(loaded)];

@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import { Reject, Retry, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded, type AppOverrides, type Logger, type TaskqApp } from '@taskq/core';
 import {
   reviveError, serializeError, type ErrorClasses, type FromThread, type SerializedError, type ThreadData,
   type ThreadTaskContext, type ToThread,
 } from './thread-protocol';
-
-const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+import { findTsx, isTypeScript } from './tasks-module';
 
 /** Errors that keep their class when they come back from a thread. */
 const ERROR_CLASSES: ErrorClasses = {
@@ -262,8 +260,7 @@ class TaskThread {
 }
 
 function loadError(data: ThreadData, error: SerializedError): TaskqError {
-  const typescript = TYPESCRIPT_EXTENSIONS.has(extname(data.modulePath));
-  const hint = typescript && !data.tsxApi
+  const hint = isTypeScript(data.modulePath) && !data.tsx?.cjs
     ? ' It is TypeScript and tsx was not found next to it or the program: install tsx, or build the module to JavaScript.'
     : '';
   return new TaskqError(
@@ -274,17 +271,9 @@ function loadError(data: ThreadData, error: SerializedError): TaskqError {
 }
 
 function threadData(modulePath: string): ThreadData {
-  if (!TYPESCRIPT_EXTENSIONS.has(extname(modulePath))) return { modulePath };
-  // tsx compiles .ts on require; the CLI has it, so look next to the module, then the program.
-  for (const from of [modulePath, require.main?.filename, process.argv[1]]) {
-    if (!from) continue;
-    try {
-      return { modulePath, tsxApi: createRequire(from).resolve('tsx/cjs/api') };
-    } catch {
-      // not resolvable from there
-    }
-  }
-  return { modulePath };
+  if (!isTypeScript(modulePath)) return { modulePath };
+  // tsx compiles .ts; the CLI has it, so look next to the module, then the program.
+  return { modulePath, tsx: findTsx([modulePath, require.main?.filename, process.argv[1]]) };
 }
 
 /** The compiled thread program; from source (ts-jest), the package's built copy. */

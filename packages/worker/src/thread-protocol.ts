@@ -4,13 +4,14 @@
  * travel as plain data and are rebuilt on the other side.
  */
 import type { AppOverrides } from '@taskq/core';
+import type { TsxLocation } from './tasks-module';
 
 /** What a thread is started with (`workerData`). */
 export interface ThreadData {
   /** Absolute path of the tasks module to load (the app's `sourceModule`). */
   modulePath: string;
-  /** tsx's CommonJS API to register before loading a TypeScript module; absent for JavaScript. */
-  tsxApi?: string;
+  /** tsx's loaders, to register before loading a TypeScript module; absent for JavaScript. */
+  tsx?: TsxLocation;
   /** The worker app's configure() overrides (CLI --broker, --config, …), applied to the thread's copy of the app. */
   overrides?: Omit<AppOverrides, 'logger'>;
 }

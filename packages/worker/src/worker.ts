@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  DELIVERY_COUNT_HEADERS, MAX_DELAY_SECONDS, Retry, TaskqError, checkTimeLimits, parseTaskMessage,
+  DELIVERY_COUNT_HEADERS, MAX_DELAY_SECONDS, Retry, TaskqError, checkTimeLimits, parseTaskMessage, unknownQueueWarning,
   type AcceptList, type LazyConnection, type Logger, type ResultStore, type RetryRequest, type Task, type TaskqApp, type TaskRequest,
 } from '@taskq/core';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
@@ -136,6 +136,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.connection.onFailure((error) => this.emit('error', error));
     await this.consume();
     this.logBanner();
+    this.warnUnknownQueues();
   }
 
   /** Open a consuming channel unless one is open or opening (reconnects and channel errors both call this). */
@@ -472,6 +473,22 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       emitSafely(this, this.app.logger, 'task-succeeded', request, result.value, result.runtimeMs);
       return this.failures.afterReport(queue, message, request, report, 'succeeded');
     });
+  }
+
+  /** One line per consumed queue that nothing routes to (often a typo of one that something does). */
+  private warnUnknownQueues(): void {
+    const { app } = this;
+    const { config } = app.router;
+    const known = {
+      defined: config.queues.map((route) => route.queue.name),
+      routedTo: app.tasks.names().flatMap((name) => app.router.resolve(name).queue?.name ?? []),
+      builtIn: [config.defaults.defaultQueue, app.deadLetterQueue],
+      hasRoutingFiles: config.sources.length > 0,
+    };
+    for (const queue of this.queues) {
+      const warning = unknownQueueWarning(queue, known);
+      if (warning) app.logger.warn(warning);
+    }
   }
 
   private logBanner(): void {

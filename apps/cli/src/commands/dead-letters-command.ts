@@ -3,6 +3,7 @@ import {
   countDeadLetters, createApp, createConsoleLogger, DEFAULT_LIST_LIMIT, findDeadLetters, listDeadLetters, purgeDeadLetters,
   replayDeadLetters, TaskqError, type ChannelSource, type DeadLetter, type TaskqApp,
 } from '@taskq/core';
+import { UsageError } from '../cli-error';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';
 
@@ -23,8 +24,8 @@ const stdout: Write = (s) => process.stdout.write(s);
  * `taskq dead-letters list|inspect|replay|purge` (alias `dlq`): thin wrappers over the
  * dead-letter functions of @taskq/core. They need a broker URL, nothing else.
  */
-export async function runDeadLettersList(options: DeadLettersOptions & { limit?: string }, out: Write = stdout): Promise<number> {
-  const limit = options.limit === undefined ? DEFAULT_LIST_LIMIT : parseLimit(options.limit);
+export async function runDeadLettersList(options: DeadLettersOptions & { limit?: number }, out: Write = stdout): Promise<number> {
+  const limit = options.limit ?? DEFAULT_LIST_LIMIT;
   return withDeadLetterQueue(options, async (source, queue) => {
     const { total, letters } = await listDeadLetters(source, queue, limit);
     if (total === 0) {
@@ -52,9 +53,9 @@ export async function runDeadLettersReplay(
   taskIds: string[], options: DeadLettersOptions & { all?: boolean }, out: Write = stdout, err: Write = (s) => process.stderr.write(s),
 ): Promise<number> {
   if (taskIds.length === 0 && !options.all) {
-    throw new TaskqError('INVALID_OPTION', 'Name the task ids to replay (taskq dead-letters replay <id>…), or pass --all.');
+    throw new UsageError('Name the task ids to replay (taskq dead-letters replay <id>…), or pass --all.');
   }
-  if (taskIds.length > 0 && options.all) throw new TaskqError('INVALID_OPTION', 'Pass task ids or --all, not both.');
+  if (taskIds.length > 0 && options.all) throw new UsageError('Pass task ids or --all, not both.');
   return withDeadLetterQueue(options, async (source, queue) => {
     const report = await replayDeadLetters(source, queue, options.all ? undefined : taskIds);
     for (const done of report.replayed) out(`Replayed ${done.id ?? '(no id)'}${done.task ? ` (${done.task})` : ''} to queue '${done.queue}'.\n`);
@@ -69,9 +70,9 @@ export async function runDeadLettersPurge(options: DeadLettersOptions & { yes?: 
   return withDeadLetterQueue(options, async (source, queue) => {
     if (!options.yes) {
       const count = await countDeadLetters(source, queue);
-      throw new TaskqError(
-        'CONFIRMATION_REQUIRED',
+      throw new UsageError(
         `Refusing to purge: this deletes all ${count} dead letter${count === 1 ? '' : 's'} in '${queue}' for good. Run again with --yes.`,
+        'CONFIRMATION_REQUIRED',
       );
     }
     const count = await purgeDeadLetters(source, queue);
@@ -150,12 +151,4 @@ function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
-
-function parseLimit(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) {
-    throw new TaskqError('INVALID_OPTION', `--limit must be a whole number ≥ 1, found '${text}'.`);
-  }
-  return value;
 }

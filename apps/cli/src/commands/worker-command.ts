@@ -1,23 +1,26 @@
-import { createConsoleLogger, isLogLevel, TaskqError, type LogLevel } from '@taskq/core';
+import { createConsoleLogger, type LogLevel } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';
 
-/** Options of `taskq worker`, as commander parses them. */
+/** Options of `taskq worker`, as commander parses them (numbers checked by its option parsers). */
 export interface WorkerCommandOptions extends TlsFlags {
   app: string;
   queue?: string[];
-  concurrency?: string;
-  prefetchMultiplier?: string;
+  concurrency?: number;
+  prefetchMultiplier?: number;
   config?: string;
   broker?: string;
   resultBackend?: string;
-  loglevel: string;
-  drainTimeout?: string;
-  timeLimit?: string;
-  softTimeLimit?: string;
-  maxRedeliveries?: string;
-  resultStoreTimeout?: string;
+  /** One of commander's `choices`. */
+  loglevel: LogLevel;
+  /** Seconds. */
+  drainTimeout?: number;
+  timeLimit?: number;
+  softTimeLimit?: number;
+  maxRedeliveries?: number;
+  /** Seconds. */
+  resultStoreTimeout?: number;
 }
 
 /**
@@ -25,24 +28,15 @@ export interface WorkerCommandOptions extends TlsFlags {
  * signal exits at once). Resolves with the process exit code.
  */
 export async function runWorkerCommand(options: WorkerCommandOptions): Promise<number> {
-  const level = options.loglevel.toLowerCase();
-  if (!isLogLevel(level)) {
-    throw new TaskqError('INVALID_OPTION', `--loglevel must be one of debug, info, warn, error, silent; found '${options.loglevel}'.`);
-  }
-  const concurrency = options.concurrency === undefined ? undefined : parseWholeNumber(options.concurrency, '--concurrency');
-  const prefetchMultiplier =
-    options.prefetchMultiplier === undefined ? undefined : parseWholeNumber(options.prefetchMultiplier, '--prefetch-multiplier');
-  const drainTimeoutMs = options.drainTimeout === undefined ? undefined : parseWholeNumber(options.drainTimeout, '--drain-timeout') * 1000;
-  const timeLimit = options.timeLimit === undefined ? undefined : parseSeconds(options.timeLimit, '--time-limit');
-  const softTimeLimit = options.softTimeLimit === undefined ? undefined : parseSeconds(options.softTimeLimit, '--soft-time-limit');
-  const maxRedeliveries = options.maxRedeliveries === undefined ? undefined : parseWholeNumber(options.maxRedeliveries, '--max-redeliveries');
-  const resultStoreTimeoutMs =
-    options.resultStoreTimeout === undefined ? undefined : Math.round(parseSeconds(options.resultStoreTimeout, '--result-store-timeout') * 1000);
+  const level = options.loglevel;
+  const { concurrency, prefetchMultiplier, timeLimit, softTimeLimit, maxRedeliveries } = options;
+  const drainTimeoutMs = options.drainTimeout === undefined ? undefined : options.drainTimeout * 1000;
+  const resultStoreTimeoutMs = options.resultStoreTimeout === undefined ? undefined : Math.round(options.resultStoreTimeout * 1000);
   // The env var lets a TASKQ_LOG_LEVEL-less module pick up --loglevel for its own default logger.
   process.env['TASKQ_LOG_LEVEL'] = level;
   const app = await loadApp(options.app);
   app.configure({
-    logger: createConsoleLogger(level as LogLevel),
+    logger: createConsoleLogger(level),
     ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
@@ -92,21 +86,4 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       reject(err);
     });
   });
-}
-
-/** A number of seconds above 0; fractions allowed (`--time-limit 0.5`). */
-function parseSeconds(text: string, flag: string): number {
-  const value = Number(text);
-  if (!/^\s*\d*\.?\d+\s*$/.test(text) || !Number.isFinite(value) || value <= 0) {
-    throw new TaskqError('INVALID_OPTION', `${flag} must be a number of seconds above 0 (e.g. 300 or 0.5), found '${text}'.`);
-  }
-  return value;
-}
-
-function parseWholeNumber(text: string, flag: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) {
-    throw new TaskqError('INVALID_OPTION', `${flag} must be a whole number ≥ 1, found '${text}'.`);
-  }
-  return value;
 }

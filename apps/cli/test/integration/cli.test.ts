@@ -124,12 +124,15 @@ describe('taskq CLI as a process', () => {
   });
 
   it.each([
-    [['worker', '--app', TASKS_TS, '--concurrency', 'many'], 1, /--concurrency must be a whole number ≥ 1, found 'many'/],
+    // Exit 2: the command line is wrong (commander's usage errors and bad option values alike).
+    [['worker', '--app', TASKS_TS, '--concurrency', 'many'], 2, /^taskq: error: option '-c, --concurrency <n>' argument 'many' is invalid\. Expected a whole number ≥ 1\./],
+    [['worker', '--app', TASKS_TS, '--time-limit', '0'], 2, /option '--time-limit <seconds>' argument '0' is invalid/],
+    [['worker', '--app', TASKS_TS, '--no-such-flag'], 2, /^taskq: error: unknown option '--no-such-flag'/],
     [['worker', '--app', TASKS_TS, '--broker', 'redis://localhost'], 1, /Unsupported broker URL scheme 'redis:'/],
     [['worker', '--app', TASKS_TS, '--result-backend', 'mongodb://u:pw-secret@h'], 1, /Unknown result backend 'mongodb:\/\/u:\*\*\*\*@h'/],
     [['worker', '--app', join(FIXTURES, 'missing.ts')], 1, /Tasks module '.*missing\.ts' not found/],
     [['worker', '--app', join(FIXTURES, 'not-an-app.js')], 1, /does not export a taskq app \(it exports: hello\)/],
-    [['worker'], 2, /required option '-A, --app <module>' not specified/],
+    [['worker'], 2, /^taskq: error: required option '-A, --app <module>' not specified/],
     [['worker', '--app', TASKS_TS, '--loglevel', 'loud'], 2, /Allowed choices are debug, info, warn, error, silent/],
     [['frobnicate'], 2, /unknown command 'frobnicate'/],
   ])('refuses bad input %j with exit %i and a clear message', async (args, expectedCode, message) => {
@@ -137,6 +140,48 @@ describe('taskq CLI as a process', () => {
     expect(code).toBe(expectedCode);
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(NO_STACK);
+  });
+
+  it('names a virtual host that does not exist, with how to create it, in one line (exit 1)', async () => {
+    const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', 'amqp://guest:guest@127.0.0.1:5672/no%2Fsuch-vhost']);
+    expect(code).toBe(1);
+    const errors = stderr.split('\n').filter((line) => line.startsWith('taskq:'));
+    expect(errors).toEqual([
+      "taskq: error: RabbitMQ at amqp://guest:****@127.0.0.1:5672/no%2Fsuch-vhost refused virtual host 'no/such-vhost' " +
+        "(530 NOT_ALLOWED - vhost no/such-vhost not found): it does not exist, or user 'guest' is not permitted on it. " +
+        "Create it with 'rabbitmqctl add_vhost no/such-vhost' and 'rabbitmqctl set_permissions -p no/such-vhost guest \".*\" \".*\" \".*\"', " +
+        "or fix the vhost in the broker URL (the path after host:port; leave it out for the default vhost '/').",
+    ]);
+    expect(stderr).not.toContain('ConnectionOpenOk');
+    expect(stderr).not.toMatch(NO_STACK);
+  });
+
+  it('warns at start about a queue that is a near miss of one in the routing files, and not about the right one', async () => {
+    const base = uniqueName('near');
+    const [defined, typed] = [broker.queue(`${base}-q`), broker.queue(`${base}_q`)];
+    const dir = mkdtempSync(join(tmpdir(), 'taskq-cli-near-'));
+    try {
+      writeFileSync(join(dir, `${defined}.yaml`), 'tasks: [cli.add]\n');
+      const wrong = worker(typed, ['--config', dir]);
+      await wrong.waitFor('taskq worker ready');
+      await wrong.waitFor(`Queue '${typed}' is not defined in the routing files and no task routes to it; did you mean '${defined}'?`);
+      const right = worker(defined, ['--config', dir]);
+      await right.waitFor('taskq worker ready');
+      expect(right.stderr).not.toContain('is not defined in the routing files');
+      // Without routing files, the default queue and any deliberate queue name stay silent.
+      const plain = worker(broker.queue(uniqueName('plain')));
+      await plain.waitFor('taskq worker ready');
+      expect(plain.stderr).not.toContain('WARN');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`taskq worker --help` marks --app as required', async () => {
+    const { code, stdout } = await runCli(['worker', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: taskq worker --app <module> [options]');
+    expect(stdout).toMatch(/-A, --app <module>\s+\(required\)/);
   });
 
   it('`taskq routes` shows where a task goes and why, without a broker', async () => {

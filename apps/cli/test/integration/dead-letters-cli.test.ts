@@ -114,7 +114,7 @@ describe('taskq dead-letters', () => {
 
   it('purge refuses without --yes, then deletes and counts', async () => {
     const refused = await dlq('purge');
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // a command line missing --yes is a usage error
     expect(refused.stderr.trim()).toBe(`taskq: error: Refusing to purge: this deletes all 3 dead letters in '${dead}' for good. Run again with --yes.`);
     expect((await broker.counts(dead)).messageCount).toBe(3);
     const purged = await dlq('purge', '--yes');
@@ -125,8 +125,9 @@ describe('taskq dead-letters', () => {
 
   it.each([
     [['list', '--queue', 'test.no-such-dlq'], 1, /^taskq: error: There is no queue 'test\.no-such-dlq' on the broker/],
-    [['list', '--limit', 'lots'], 1, /^taskq: error: --limit must be a whole number ≥ 1, found 'lots'\.\n$/],
-    [['replay'], 1, /^taskq: error: Name the task ids to replay/],
+    [['list', '--limit', 'lots'], 2, /^taskq: error: option '--limit <n>' argument 'lots' is invalid\. Expected a whole number ≥ 1\.\n/],
+    [['replay'], 2, /^taskq: error: Name the task ids to replay/],
+    [['replay', 'some-id', '--all'], 2, /^taskq: error: Pass task ids or --all, not both\./],
     [['inspect'], 2, /missing required argument 'task-id'/],
     [['list', '--broker', 'amqp://admin:s3cret-pw@127.0.0.1:1'], 1, /Cannot connect to RabbitMQ at amqp:\/\/admin:\*\*\*\*@127\.0\.0\.1:1/],
     // The --tls-* flags reach the connection: the CA file is read (and refused) before any socket opens.

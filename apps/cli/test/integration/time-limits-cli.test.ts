@@ -40,9 +40,9 @@ describe('taskq worker --time-limit / --soft-time-limit', () => {
     expect((await cli.exited).code).toBe(0);
   });
 
-  it.each([['--time-limit', 'soon'], ['--soft-time-limit', '0'], ['--time-limit', '-5']])('refuses %s %s in one line with exit 1', async (flag, value) => {
+  it.each([['--time-limit', 'soon'], ['--soft-time-limit', '0'], ['--time-limit', '-5']])('refuses %s %s as a usage error (exit 2)', async (flag, value) => {
     const { code, stderr } = await runCli(['worker', '-A', TASKS_TS, flag, value]);
-    expect(code).toBe(1);
-    expect(stderr.trim()).toBe(`taskq: error: ${flag} must be a number of seconds above 0 (e.g. 300 or 0.5), found '${value}'.`);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`taskq: error: option '${flag} <seconds>' argument '${value}' is invalid. Expected a number of seconds above 0 (e.g. 300 or 0.5).`);
   });
 });

@@ -25,3 +25,4 @@ export { parseRoutingFile } from './parse-routing-file';
 export { Router, type ResolvedRoute, type ExplicitRoute } from './router';
 export { compileTaskPattern, type TaskPattern } from './glob';
 export { topicMatches } from './topic-match';
+export { unknownQueueWarning, type KnownQueues } from './unknown-queue-warning';

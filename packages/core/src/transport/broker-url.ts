@@ -4,19 +4,69 @@ import { BrokerError } from '../errors';
 export const DEFAULT_BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
- * Hide the password in a broker URL so it can be logged: `amqp://user:****@host/vhost`.
- * Works on strings that are not valid URLs too (best effort on the `user:pass@` part).
+ * Hide the password in a broker (or Redis) URL so it can be logged: `amqp://user:****@host/vhost`,
+ * `redis://:****@host:6379/0`. The user name stays visible: it helps to see who logged in, and is
+ * not a secret. Works on strings that are not valid URLs too (best effort on the `user:pass@` part).
+ * This is the one masking rule: {@link maskSecrets} applies it to every URL inside a text.
  */
 export function maskBrokerUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:****@');
 }
 
-/** Replace every occurrence of the URL's password in `text` (for error messages from libraries). */
+/** URL-looking runs in free text (library error messages quote URLs in several forms). */
+const URLS_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s'"<>()]*/gi;
+
+/**
+ * Mask secrets in a message from a library: every URL in `text` as {@link maskBrokerUrl} does,
+ * and the URL's password wherever else it appears. URLs are masked as a whole, so a user name
+ * that equals the password (`guest:guest`) stays readable: `amqp://guest:****@host`, `user 'guest'`
+ * — that password is no secret once the user name is shown, and hiding it would hide the user.
+ */
 export function maskSecrets(text: string, url: string): string {
   const password = passwordOf(url);
-  let masked = text.split(url).join(maskBrokerUrl(url));
-  if (password && password.length >= 3) masked = masked.split(password).join('****');
-  return masked;
+  const secret = password !== undefined && password.length >= 3 && password !== userOf(url);
+  const hide = (part: string): string => (secret ? part.split(password).join('****') : part);
+  let masked = '';
+  let last = 0;
+  for (const match of text.matchAll(URLS_IN_TEXT)) {
+    masked += hide(text.slice(last, match.index)) + maskBrokerUrl(match[0]);
+    last = match.index + match[0].length;
+  }
+  return masked + hide(text.slice(last));
+}
+
+/** The user name the broker URL logs in with, decoded; `guest` when the URL names none (as amqplib). */
+export function brokerUser(parsed: URL): string {
+  if (parsed.username === '' && parsed.password === '') return 'guest';
+  return decodeComponent(parsed.username);
+}
+
+/** The password the broker URL logs in with, decoded; `guest` when the URL names no user (as amqplib). */
+export function brokerPassword(parsed: URL): string {
+  if (parsed.username === '' && parsed.password === '') return 'guest';
+  return decodeComponent(parsed.password);
+}
+
+/** The virtual host the broker URL opens, decoded (`/my%2Fvhost` is `my/vhost`); `/` when the path is empty. */
+export function brokerVhost(parsed: URL): string {
+  const path = parsed.pathname.slice(1);
+  return path === '' ? '/' : decodeComponent(path);
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function userOf(url: string): string | undefined {
+  try {
+    return decodeComponent(new URL(url).username);
+  } catch {
+    return undefined;
+  }
 }
 
 function passwordOf(url: string): string | undefined {

@@ -1,8 +1,10 @@
 import * as amqp from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { BrokerError, TaskqError } from '../errors';
-import { maskBrokerUrl, maskSecrets, validateBrokerUrl } from './broker-url';
+import type { ConnectionOptions } from 'node:tls';
+import { TaskqError } from '../errors';
+import { validateBrokerUrl } from './broker-url';
+import { explainConnectError } from './connect-error';
 
 /** TLS settings for `amqps://` brokers. Certificate verification is on unless you turn it off. */
 export interface TlsOptions {
@@ -49,14 +51,14 @@ export interface ConnectOptions {
  */
 export async function connectBroker(url: string, options: ConnectOptions): Promise<amqp.RecoveringChannelModel> {
   const parsed = validateBrokerUrl(url);
-  const masked = maskBrokerUrl(url);
   const reconnect = options.reconnect ?? {};
+  const tls = parsed.protocol === 'amqps:' ? tlsSocketOptions(options.tls ?? {}, parsed) : undefined;
   try {
     const connectUrl = options.heartbeat === undefined ? url : withHeartbeat(parsed, options.heartbeat);
     return await amqp.connect(connectUrl, {
       noDelay: true,
       clientProperties: { connection_name: `${options.connectionName} (${hostname()}:${process.pid})` },
-      ...(parsed.protocol === 'amqps:' ? tlsSocketOptions(options.tls ?? {}, parsed) : {}),
+      ...tls,
       recovery: {
         initialDelay: reconnect.initialDelayMs ?? 200,
         maxDelay: reconnect.maxDelayMs ?? 5000,
@@ -65,11 +67,11 @@ export async function connectBroker(url: string, options: ConnectOptions): Promi
       },
     });
   } catch (cause) {
-    throw explainConnectError(cause, url, masked);
+    throw await explainConnectError(cause, url, parsed, tls);
   }
 }
 
-function tlsSocketOptions(tls: TlsOptions, parsed: URL): Record<string, unknown> {
+function tlsSocketOptions(tls: TlsOptions, parsed: URL): ConnectionOptions {
   const ca = tls.ca === undefined ? undefined : (Array.isArray(tls.ca) ? tls.ca : [tls.ca]).map((c) => readPem(c, 'ca'));
   return {
     ...(ca ? { ca } : {}),
@@ -95,49 +97,4 @@ function withHeartbeat(parsed: URL, heartbeat: number): string {
   const copy = new URL(parsed.toString());
   copy.searchParams.set('heartbeat', String(heartbeat));
   return copy.toString();
-}
-
-function explainConnectError(cause: unknown, url: string, masked: string): TaskqError {
-  if (cause instanceof TaskqError) return cause;
-  const err = cause as NodeJS.ErrnoException & { message?: string };
-  const text = maskSecrets(String(err?.message ?? cause), url).replace(/^Error: /, '');
-  // amqplib's recovery re-wraps errors that fail its instanceof check (e.g. across jest realms),
-  // keeping only the text: read the errno code from the text then.
-  const code = err?.code ?? /\b(E[A-Z]{4,}|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)\b/.exec(text)?.[1];
-  if (code === 'ECONNREFUSED') {
-    return new BrokerError(
-      'BROKER_UNREACHABLE',
-      `Cannot connect to RabbitMQ at ${masked}: connection refused. Is the broker running? ` +
-        `Start it with 'rabbitmq-server -detached' (or 'docker compose -f docker/compose.yaml up -d'), ` +
-        `or point --broker / TASKQ_BROKER_URL at your broker.`,
-    );
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new BrokerError('BROKER_UNREACHABLE', `Cannot resolve the broker host in ${masked}: check the host name.`);
-  }
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-    return new BrokerError('BROKER_UNREACHABLE', `Cannot reach RabbitMQ at ${masked} (${code}): check the host, port and firewall.`);
-  }
-  if ((typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code)) || /certificate|self[- ]signed|unable to verify|altnames|SSL routines/i.test(text)) {
-    return new BrokerError(
-      'BROKER_TLS_FAILED',
-      `TLS with RabbitMQ at ${masked} failed (${code ? `${code}: ` : ''}${text}). Pass the broker's CA with tls.ca / --tls-ca, ` +
-        `and check that the certificate names the host you connect to.`,
-    );
-  }
-  if (/ACCESS_REFUSED|403/.test(text)) {
-    return new BrokerError(
-      'BROKER_AUTH_FAILED',
-      `RabbitMQ at ${masked} refused the login: check the user name and password in the broker URL ` +
-        `(the 'guest' user may only connect from localhost).`,
-    );
-  }
-  if (/NOT_ALLOWED|530|vhost/i.test(text)) {
-    return new BrokerError(
-      'BROKER_VHOST_DENIED',
-      `RabbitMQ at ${masked} refused access to the virtual host: check the vhost in the URL and the user's permissions.`,
-    );
-  }
-  // The underlying error is not kept as `cause`: library errors can carry the URL with its password.
-  return new BrokerError('BROKER_CONNECT_FAILED', `Cannot connect to RabbitMQ at ${masked}: ${text}`);
 }

@@ -143,6 +143,15 @@ describe('producer against the real broker', () => {
     expect(String((error as Error).message)).not.toContain('s3cret-pw');
   });
 
+  it('names a virtual host that does not exist (530 NOT_ALLOWED), with how to fix it', async () => {
+    const app = newApp({ brokerUrl: 'amqp://guest:guest@127.0.0.1:5672/nope' });
+    const error = await app.sendTask('t', [], { queue: 'q' }).catch((e: unknown) => e as TaskqError);
+    expect(error).toMatchObject({ code: 'BROKER_VHOST_DENIED' });
+    const message = String((error as Error).message);
+    expect(message).toContain("RabbitMQ at amqp://guest:****@127.0.0.1:5672/nope refused virtual host 'nope' (530 NOT_ALLOWED - vhost nope not found)");
+    expect(message).toContain("user 'guest' is not permitted on it. Create it with 'rabbitmqctl add_vhost nope'");
+  });
+
   it('reports a wrong password as an authentication failure', async () => {
     const app = newApp({ brokerUrl: 'amqp://guest:wrong-password@127.0.0.1:5672' });
     const error = await app.sendTask('t', [], { queue: 'q' }).catch((e: unknown) => e as TaskqError);

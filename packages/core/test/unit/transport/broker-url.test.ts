@@ -1,3 +1,4 @@
+import { brokerUser, brokerVhost } from '../../../src/transport/broker-url';
 import { maskBrokerUrl, maskSecrets, validateBrokerUrl } from '../../../src/transport';
 
 describe('broker URLs', () => {
@@ -10,6 +11,36 @@ describe('broker URLs', () => {
   it('masks a password that appears in other text', () => {
     const url = 'amqp://bob:hunter22@mq:5672';
     expect(maskSecrets(`failed for ${url} with hunter22`, url)).toBe('failed for amqp://bob:****@mq:5672 with ****');
+  });
+
+  it('masks the same way in the worker banner (maskBrokerUrl) and in CLI and producer errors (maskSecrets): user shown, password hidden', () => {
+    const url = 'amqp://guest:guest@127.0.0.1:5672/nope';
+    const banner = maskBrokerUrl(url);
+    expect(banner).toBe('amqp://guest:****@127.0.0.1:5672/nope');
+    // A library message quoting the URL, as the CLI masks it before printing.
+    expect(maskSecrets(`Cannot connect to RabbitMQ at ${url}: refused for user 'guest'`, url)).toBe(
+      `Cannot connect to RabbitMQ at ${banner}: refused for user 'guest'`,
+    );
+    // A core message that already carries the masked URL is left as it is.
+    expect(maskSecrets(`RabbitMQ at ${banner} refused virtual host 'nope'`, url)).toBe(`RabbitMQ at ${banner} refused virtual host 'nope'`);
+    // A URL in another form (amqplib adds ?heartbeat) is masked as a URL too, the user kept.
+    expect(maskSecrets(`${url}?heartbeat=10 failed`, url)).toBe(`${banner}?heartbeat=10 failed`);
+  });
+
+  it('masks Redis URLs in the same style: redis://:****@ and redis://user:****@', () => {
+    expect(maskBrokerUrl('redis://:redis-secret@127.0.0.1:6379/0')).toBe('redis://:****@127.0.0.1:6379/0');
+    expect(maskBrokerUrl('rediss://default:redis-secret@cache:6380')).toBe('rediss://default:****@cache:6380');
+    const url = 'redis://:redis-secret@127.0.0.1:6379/0';
+    expect(maskSecrets(`connect ECONNREFUSED (${url}), auth redis-secret`, url)).toBe('connect ECONNREFUSED (redis://:****@127.0.0.1:6379/0), auth ****');
+  });
+
+  it('reads the user and the virtual host as amqplib does: decoded, guest and / by default', () => {
+    expect(brokerUser(new URL('amqp://127.0.0.1'))).toBe('guest');
+    expect(brokerUser(new URL('amqp://b%40b:pw@h'))).toBe('b@b');
+    expect(brokerVhost(new URL('amqp://h:5672'))).toBe('/');
+    expect(brokerVhost(new URL('amqp://h:5672/'))).toBe('/');
+    expect(brokerVhost(new URL('amqp://h:5672/%2F'))).toBe('/');
+    expect(brokerVhost(new URL('amqp://h:5672/my%2Fv%20h'))).toBe('my/v h');
   });
 
   it('refuses malformed URLs and other schemes with a hint, without the password', () => {
