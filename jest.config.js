@@ -22,7 +22,8 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{packages,apps}/*/test/integration/**/*.test.ts'],
+      // test/readme: the README's tutorial, run as written (pnpm worker, pnpm send in examples/quickstart).
+      testMatch: ['<rootDir>/{packages,apps}/*/test/integration/**/*.test.ts', '<rootDir>/test/readme/**/*.test.ts'],
     },
   ],
 };
