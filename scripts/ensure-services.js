@@ -10,7 +10,7 @@ const { spawnSync } = require('node:child_process');
 const url = new URL(process.env.TASKQ_BROKER_URL || 'amqp://guest:guest@127.0.0.1:5672');
 const host = url.hostname || '127.0.0.1';
 const port = Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672));
-const masked = `${url.protocol}//${url.username ? url.username + ':****@' : ''}${host}:${port}`;
+const masked = `${url.protocol}//${url.username ? `${url.username}:****@` : ''}${host}:${port}`;
 const isLocal = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
 
 function reachable(h = host, p = port) {
@@ -49,7 +49,9 @@ async function ensureRedis() {
     process.exit(1);
   }
   console.error("Redis is down on 127.0.0.1:6379; starting 'redis-server --daemonize yes'…");
-  spawnSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'], { stdio: 'inherit' });
+  spawnSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'], {
+    stdio: 'inherit',
+  });
   if (!(await waitUntilReachable(20, '127.0.0.1', 6379))) {
     console.error('Redis did not come up on 127.0.0.1:6379 within 20 s.');
     process.exit(1);

@@ -43,7 +43,10 @@ function describeMessage(title, msg, extra = '') {
   const b = body(properties.contentType, content);
   const lines = [`### ${title}`, ''];
   if (extra) lines.push(extra, '');
-  lines.push('delivery (basic.get): `' + JSON.stringify({ exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered }) + '`', '');
+  lines.push(
+    `delivery (basic.get): \`${JSON.stringify({ exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered })}\``,
+    '',
+  );
   lines.push('properties (amqplib names; undefined = not set):', '```json', JSON.stringify(props, null, 2), '```', '');
   if (headers && Object.keys(headers).length) lines.push('headers:', '```json', JSON.stringify(headers, null, 2), '```', '');
   else lines.push('headers: none', '');
@@ -75,25 +78,72 @@ async function main() {
     const q = h.uniqueCeleryQueue('celery-sample');
     cleanup.push(q);
     const taskOps = [
-      { title: 'json, no options: `send_task("py.add", args=[2, 3], kwargs={"z": 1}, queue=Q)`', op: { name: 'py.add', args: [2, 3], kwargs: { z: 1 }, queue: q } },
       {
-        title: 'json with options: `serializer="json", priority=5, countdown=30, expires=60, headers={"tenant": "acme"}, time_limit=30, soft_time_limit=20`',
-        op: { name: 'py.add', args: [2, 3], kwargs: { z: 1 }, queue: q, serializer: 'json', priority: 5, countdown: 30, expires: 60, headers: { tenant: 'acme' }, time_limit: 30, soft_time_limit: 20 },
+        title: 'json, no options: `send_task("py.add", args=[2, 3], kwargs={"z": 1}, queue=Q)`',
+        op: { name: 'py.add', args: [2, 3], kwargs: { z: 1 }, queue: q },
+      },
+      {
+        title:
+          'json with options: `serializer="json", priority=5, countdown=30, expires=60, headers={"tenant": "acme"}, time_limit=30, soft_time_limit=20`',
+        op: {
+          name: 'py.add',
+          args: [2, 3],
+          kwargs: { z: 1 },
+          queue: q,
+          serializer: 'json',
+          priority: 5,
+          countdown: 30,
+          expires: 60,
+          headers: { tenant: 'acme' },
+          time_limit: 30,
+          soft_time_limit: 20,
+        },
       },
       {
         title: 'json with Python-native values: datetime, date, time, Decimal, UUID (kombu 5.2.4 turns them into plain strings)',
-        op: { name: 'py.echo', args: [h.pyDatetime('2024-01-02T03:04:05.123456+00:00'), h.pyDate('2024-01-02'), h.pyTime('03:04:05'), h.pyDecimal('1.10'), h.pyUuid('6f1c2a7e-1b2c-4d3e-8f00-000000000001')], queue: q, serializer: 'json' },
+        op: {
+          name: 'py.echo',
+          args: [
+            h.pyDatetime('2024-01-02T03:04:05.123456+00:00'),
+            h.pyDate('2024-01-02'),
+            h.pyTime('03:04:05'),
+            h.pyDecimal('1.10'),
+            h.pyUuid('6f1c2a7e-1b2c-4d3e-8f00-000000000001'),
+          ],
+          queue: q,
+          serializer: 'json',
+        },
       },
-      { title: 'msgpack: `serializer="msgpack", priority=9`', op: { name: 'py.add', args: [2, 3], kwargs: { z: 1 }, queue: q, serializer: 'msgpack', priority: 9 } },
-      { title: 'msgpack with bytes: `args=[b"\\x00\\x01\\x02"]`', op: { name: 'py.echo', args: [h.pyBytes(Buffer.from([0, 1, 2]))], queue: q, serializer: 'msgpack' } },
-      { title: 'yaml: `serializer="yaml"` with a datetime and a date argument', op: { name: 'py.echo', args: [2, h.pyDatetime('2024-01-02T03:04:05.123456+00:00'), h.pyDate('2024-01-02')], kwargs: { z: 1 }, queue: q, serializer: 'yaml' } },
-      { title: 'json with an `eta` given as an aware ISO datetime and `expires` as an ISO datetime', op: { name: 'py.add', args: [1, 1], queue: q, eta: '2030-01-01T00:00:00+00:00', expires: '2030-01-02T00:00:00+00:00' } },
+      {
+        title: 'msgpack: `serializer="msgpack", priority=9`',
+        op: { name: 'py.add', args: [2, 3], kwargs: { z: 1 }, queue: q, serializer: 'msgpack', priority: 9 },
+      },
+      {
+        title: 'msgpack with bytes: `args=[b"\\x00\\x01\\x02"]`',
+        op: { name: 'py.echo', args: [h.pyBytes(Buffer.from([0, 1, 2]))], queue: q, serializer: 'msgpack' },
+      },
+      {
+        title: 'yaml: `serializer="yaml"` with a datetime and a date argument',
+        op: {
+          name: 'py.echo',
+          args: [2, h.pyDatetime('2024-01-02T03:04:05.123456+00:00'), h.pyDate('2024-01-02')],
+          kwargs: { z: 1 },
+          queue: q,
+          serializer: 'yaml',
+        },
+      },
+      {
+        title: 'json with an `eta` given as an aware ISO datetime and `expires` as an ISO datetime',
+        op: { name: 'py.add', args: [1, 1], queue: q, eta: '2030-01-01T00:00:00+00:00', expires: '2030-01-02T00:00:00+00:00' },
+      },
     ];
     const sent = await h.runCeleryClient({ ops: taskOps.map((t) => t.op) });
     // The queue has x-max-priority 10, so basic.get returns higher priorities first: match by id.
     const taskMsgs = new Map((await getAll(ch, q, taskOps.length)).map((m) => [m.properties.correlationId, m]));
     sections.push('## Task messages published by `app.send_task(..., queue=Q)`', '');
-    taskOps.forEach((t, i) => sections.push(describeMessage(t.title, taskMsgs.get(sent[i].id), `task id: \`${sent[i].id}\``)));
+    taskOps.forEach((t, i) => {
+      sections.push(describeMessage(t.title, taskMsgs.get(sent[i].id), `task id: \`${sent[i].id}\``));
+    });
 
     // ---------------------------------------------------------------- rpc results
     sections.push('## rpc:// result messages published by the worker', '');
@@ -113,7 +163,11 @@ async function main() {
         });
         const results = await getAll(ch, reply, 3);
         const byId = new Map(results.map((m) => [m.properties.correlationId, m]));
-        const titles = ['py.add(2, 3) → SUCCESS', 'py.fail("boom") → FAILURE', 'py.echo(datetime) → SUCCESS (dict result; `request` part trimmed below)'];
+        const titles = [
+          'py.add(2, 3) → SUCCESS',
+          'py.fail("boom") → FAILURE',
+          'py.echo(datetime) → SUCCESS (dict result; `request` part trimmed below)',
+        ];
         ids.forEach((r, i) => {
           const m = byId.get(r.id);
           if (!m) throw new Error(`no result for ${r.id}`);
@@ -124,7 +178,9 @@ async function main() {
             m.content = Buffer.from(JSON.stringify(parsed));
           }
           if (i === 2 && serializer !== 'json') return;
-          sections.push(describeMessage(`result_serializer=${serializer}: ${titles[i]}`, m, `task id: \`${r.id}\`; published to reply_to=\`${reply}\``));
+          sections.push(
+            describeMessage(`result_serializer=${serializer}: ${titles[i]}`, m, `task id: \`${r.id}\`; published to reply_to=\`${reply}\``),
+          );
         });
       } finally {
         await worker.stop();
@@ -149,7 +205,14 @@ async function main() {
           const key = `celery-task-meta-${r.id}`;
           const value = execFileSync('redis-cli', ['-n', '0', 'GET', key], { encoding: 'utf8' }).trim();
           const ttl = execFileSync('redis-cli', ['-n', '0', 'TTL', key], { encoding: 'utf8' }).trim();
-          sections.push(`### ${r.state}: key \`${key}\` (TTL ${ttl} s)`, '', '```json', JSON.stringify(JSON.parse(value), null, 2), '```', '');
+          sections.push(
+            `### ${r.state}: key \`${key}\` (TTL ${ttl} s)`,
+            '',
+            '```json',
+            JSON.stringify(JSON.parse(value), null, 2),
+            '```',
+            '',
+          );
           execFileSync('redis-cli', ['-n', '0', 'DEL', key]);
         }
       } finally {
@@ -165,7 +228,10 @@ async function main() {
   }
 
   const header = fs.readFileSync(OUT, 'utf8').split('<!-- captured -->')[0];
-  fs.writeFileSync(OUT, `${header}<!-- captured -->\n\nCaptured ${new Date().toISOString()} by \`node test/celery/capture-samples.js\`.\n\n${sections.join('\n')}`);
+  fs.writeFileSync(
+    OUT,
+    `${header}<!-- captured -->\n\nCaptured ${new Date().toISOString()} by \`node test/celery/capture-samples.js\`.\n\n${sections.join('\n')}`,
+  );
   console.log(`wrote ${OUT}`);
 }
 

@@ -146,20 +146,31 @@ export class CeleryWorker {
     if (options.queues.length === 0) throw new Error('CeleryWorker.start: pass at least one queue');
     const nodeName = `${options.nodeName ?? `taskq-${randomUUID().slice(0, 8)}`}@%h`;
     const args = [
-      '-m', 'celery', '-A', 'interop_app', 'worker',
-      '-Q', options.queues.join(','),
-      '-P', 'solo', '-c', '1',
-      '--without-gossip', '--without-mingle', '--without-heartbeat',
-      '-l', options.logLevel ?? 'info',
-      '-n', nodeName,
+      '-m',
+      'celery',
+      '-A',
+      'interop_app',
+      'worker',
+      '-Q',
+      options.queues.join(','),
+      '-P',
+      'solo',
+      '-c',
+      '1',
+      '--without-gossip',
+      '--without-mingle',
+      '--without-heartbeat',
+      '-l',
+      options.logLevel ?? 'info',
+      '-n',
+      nodeName,
       ...(options.extraArgs ?? []),
     ];
     const env = pythonEnv({
       TASKQ_TEST_BROKER: CELERY_BROKER_URL,
       TASKQ_TEST_BACKEND: options.backend ?? 'rpc://',
       TASKQ_TEST_RESULT_SERIALIZER: options.resultSerializer ?? 'json',
-      TASKQ_TEST_QUEUE_MAX_PRIORITY:
-        options.queueMaxPriority === null ? 'none' : String(options.queueMaxPriority ?? 10),
+      TASKQ_TEST_QUEUE_MAX_PRIORITY: options.queueMaxPriority === null ? 'none' : String(options.queueMaxPriority ?? 10),
       ...options.env,
     });
     const child = spawn(PYTHON, args, { cwd: CELERY_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -199,14 +210,17 @@ export class CeleryWorker {
     return new Promise((resolve, reject) => {
       const check = (): void => {
         const match = this.output.match(regex);
-        if (match) return finish(() => resolve(match));
-        if (this.exit) {
-          return finish(() =>
+        if (match) finish(() => resolve(match));
+        else if (this.exit) {
+          finish(() =>
             reject(new Error(`worker exited (code ${this.exit?.code}, signal ${this.exit?.signal}) before ${regex}\n${this.describe()}`)),
           );
         }
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${regex}\n${this.describe()}`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${regex}\n${this.describe()}`))),
+        timeoutMs,
+      );
       const finish = (settle: () => void): void => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -408,7 +422,7 @@ export interface EchoResult {
 
 /** Narrow a result to a send result (throws otherwise). */
 export function sendResult(result: ClientResult | undefined): SendResult {
-  if (!result || result.op !== 'send') throw new Error(`expected a send result, got ${JSON.stringify(result)}`);
+  if (result?.op !== 'send') throw new Error(`expected a send result, got ${JSON.stringify(result)}`);
   return result;
 }
 

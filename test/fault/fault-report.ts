@@ -30,7 +30,16 @@ export const REPORT_FILE = join(__dirname, '..', '..', '.fault-results.jsonl');
 
 /** The table's columns; `summary.js` prints them from the report, so they are defined only here. */
 export const COLUMNS = [
-  'scenario', 'sent', 'ran', 'ran twice', 'results stored', 'false results', 'lost', 'dead-lettered', 'recovered / notes', 'seconds',
+  'scenario',
+  'sent',
+  'ran',
+  'ran twice',
+  'results stored',
+  'false results',
+  'lost',
+  'dead-lettered',
+  'recovered / notes',
+  'seconds',
 ] as const;
 
 /** Count what ran against what was confirmed. */
@@ -46,20 +55,30 @@ export function tally(confirmed: Iterable<string>, runs: ReadonlyMap<string, num
 export function record(figures: FaultFigures): void {
   const cells = formatCells(figures);
   mkdirSync(join(REPORT_FILE, '..'), { recursive: true });
-  appendFileSync(REPORT_FILE, JSON.stringify({ ...figures, columns: COLUMNS, cells }) + '\n');
+  appendFileSync(REPORT_FILE, `${JSON.stringify({ ...figures, columns: COLUMNS, cells })}\n`);
   process.stderr.write(`\nFAULT ${formatRow(cells)}\n`);
 }
 
 export function formatCells(f: FaultFigures): string[] {
   return [
-    f.scenario, String(f.sent), String(f.ran), String(f.ranTwice), optional(f.resultsStored), optional(f.falseResults), String(f.lost),
-    f.deadLettered ? formatReasons(f.deadLettered) : '—', f.notes, f.seconds.toFixed(1),
+    f.scenario,
+    String(f.sent),
+    String(f.ran),
+    String(f.ranTwice),
+    optional(f.resultsStored),
+    optional(f.falseResults),
+    String(f.lost),
+    f.deadLettered ? formatReasons(f.deadLettered) : '—',
+    f.notes,
+    f.seconds.toFixed(1),
   ];
 }
 
 /** `"300: 200 malformed, 100 unknown-task"`, largest first; `"0"` when there are none. */
 export function formatReasons(reasons: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(reasons).filter(([, n]) => n > 0).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  const entries = Object.entries(reasons)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   return total === 0 ? '0' : `${total}: ${entries.map(([reason, n]) => `${n} ${reason}`).join(', ')}`;
 }

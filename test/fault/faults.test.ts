@@ -26,7 +26,12 @@ import { waitUntil } from './waiting';
 const TASKS = Number(process.env['FAULT_TASKS'] ?? 3000);
 
 /** Send `total` tasks with at most `window` in flight; `onProgress` sees the confirmed count. */
-async function sendAll(app: TaskqApp, queue: string, total: number, onProgress: (confirmed: number) => void): Promise<{ confirmed: Set<string>; failed: number }> {
+async function sendAll(
+  app: TaskqApp,
+  queue: string,
+  total: number,
+  onProgress: (confirmed: number) => void,
+): Promise<{ confirmed: Set<string>; failed: number }> {
   const confirmed = new Set<string>();
   let failed = 0;
   let next = 0;
@@ -80,7 +85,10 @@ describe('fault suite (real RabbitMQ faults)', () => {
       await new Promise((r) => setTimeout(r, 1000)); // let late duplicates show
       const figures = tally(confirmed, runs);
       record({
-        scenario, sent: TASKS, ...figures, deadLettered: countReasons(await drainDeadLetters(broker, dead)),
+        scenario,
+        sent: TASKS,
+        ...figures,
+        deadLettered: countReasons(await drainDeadLetters(broker, dead)),
         notes: `${workerLog.counts.reconnects + producerLog.counts.reconnects} reconnects, ${failed} sends rejected (not counted as lost)`,
         seconds: (Date.now() - started) / 1000,
       });
@@ -137,7 +145,22 @@ describe('fault suite (real RabbitMQ faults)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskq-fault-'));
     const file = join(dir, 'runs.txt');
     const spawnWorker = (): CliProcess =>
-      new CliProcess(['worker', '--app', join(FIXTURES, 'record-tasks.ts'), '--queue', queue, '--concurrency', '4', '--broker', BROKER_URL, '--loglevel', 'info'], { FAULT_RECORD_FILE: file });
+      new CliProcess(
+        [
+          'worker',
+          '--app',
+          join(FIXTURES, 'record-tasks.ts'),
+          '--queue',
+          queue,
+          '--concurrency',
+          '4',
+          '--broker',
+          BROKER_URL,
+          '--loglevel',
+          'info',
+        ],
+        { FAULT_RECORD_FILE: file },
+      );
     const workers = [spawnWorker(), spawnWorker()];
     const producer = createApp({ brokerUrl: BROKER_URL, logger: reconnectLogger() });
     try {
@@ -168,7 +191,13 @@ describe('fault suite (real RabbitMQ faults)', () => {
       await new Promise((r) => setTimeout(r, 1000));
       const figures = tally(confirmed, runs());
       // Dead letters go to the fixture's default queue (taskq.dead), shared: not watched here.
-      record({ scenario: 'kill -9 of 2 workers mid-run', sent: total, ...figures, notes: `${kills} workers killed, redelivered`, seconds: (Date.now() - started) / 1000 });
+      record({
+        scenario: 'kill -9 of 2 workers mid-run',
+        sent: total,
+        ...figures,
+        notes: `${kills} workers killed, redelivered`,
+        seconds: (Date.now() - started) / 1000,
+      });
       expect(figures.lost).toBe(0);
       // Duplicates are bounded by what the killed workers held: their prefetch (concurrency 4) each.
       expect(figures.ranTwice).toBeLessThanOrEqual(kills * 4);
@@ -200,10 +229,22 @@ describe('fault suite (real RabbitMQ faults)', () => {
     try {
       const kinds = [
         { content: Buffer.from('{not json'), contentType: 'application/json', headers: { task: 'fault.record', id: 'p' } },
-        { content: Buffer.from([0x80, 0x04, 0x95]), contentType: 'application/x-python-serialize', headers: { task: 'fault.record', id: 'p' } },
+        {
+          content: Buffer.from([0x80, 0x04, 0x95]),
+          contentType: 'application/x-python-serialize',
+          headers: { task: 'fault.record', id: 'p' },
+        },
         { content: Buffer.from('[[],{},{}]'), contentType: 'application/json', headers: { task: 'no.such.task', id: 'p' } },
-        { content: Buffer.from('!!python/object/apply:os.system ["id"]'), contentType: 'application/x-yaml', headers: { task: 'fault.record', id: 'p' } },
-        { content: Buffer.from('{"__proto__": {"polluted": true}}'), contentType: 'application/json', headers: { task: 'fault.record', id: 'p' } },
+        {
+          content: Buffer.from('!!python/object/apply:os.system ["id"]'),
+          contentType: 'application/x-yaml',
+          headers: { task: 'fault.record', id: 'p' },
+        },
+        {
+          content: Buffer.from('{"__proto__": {"polluted": true}}'),
+          contentType: 'application/json',
+          headers: { task: 'fault.record', id: 'p' },
+        },
       ];
       const sends = [];
       for (let i = 0; i < poison + good; i++) {
@@ -222,8 +263,12 @@ describe('fault suite (real RabbitMQ faults)', () => {
       const figures = tally(confirmed, runs);
       const deadLettered = countReasons(await drainDeadLetters(broker, dead));
       record({
-        scenario: 'poison flood (1000 bad among 1000 good)', sent: poison + good, ...figures, deadLettered,
-        notes: `${rejected} poison rejected, worker alive`, seconds: (Date.now() - started) / 1000,
+        scenario: 'poison flood (1000 bad among 1000 good)',
+        sent: poison + good,
+        ...figures,
+        deadLettered,
+        notes: `${rejected} poison rejected, worker alive`,
+        seconds: (Date.now() - started) / 1000,
       });
       expect(figures.lost).toBe(0);
       expect(rejected).toBe(poison);
@@ -239,7 +284,13 @@ describe('fault suite (real RabbitMQ faults)', () => {
 
   it('Redis stopped for 3 s and started again under load: nothing runs twice, no false result', async () => {
     const run = await runRedisOutage(broker, {
-      scenario: 'Redis stopped 3 s, restarted (empty)', tasks: 1000, lanes: 100, taskMs: 5, stopAfter: 300, outageMs: 3000, getTimeoutMs: 30_000,
+      scenario: 'Redis stopped 3 s, restarted (empty)',
+      tasks: 1000,
+      lanes: 100,
+      taskMs: 5,
+      stopAfter: 300,
+      outageMs: 3000,
+      getTimeoutMs: 30_000,
       sendForMs: 60_000,
     });
     record(run.figures);
@@ -256,8 +307,15 @@ describe('fault suite (real RabbitMQ faults)', () => {
 
   it('Redis down longer than resultStoreTimeoutMs: held results dead-lettered with the result kept, none run twice', async () => {
     const run = await runRedisOutage(broker, {
-      scenario: 'Redis down 10 s > resultStoreTimeoutMs 2 s', tasks: 200, lanes: 16, taskMs: 50, stopAfter: 60, outageMs: 10_000,
-      resultStoreTimeoutMs: 2000, getTimeoutMs: 20_000, sendForMs: 25_000,
+      scenario: 'Redis down 10 s > resultStoreTimeoutMs 2 s',
+      tasks: 200,
+      lanes: 16,
+      taskMs: 50,
+      stopAfter: 60,
+      outageMs: 10_000,
+      resultStoreTimeoutMs: 2000,
+      getTimeoutMs: 20_000,
+      sendForMs: 25_000,
     });
     record(run.figures);
     expect(run.falseResults).toEqual([]);
@@ -281,8 +339,14 @@ describe('fault suite (real RabbitMQ faults)', () => {
   it('a poison task that kills its worker, among good ones: dead-lettered after max-redeliveries, every good task runs', async () => {
     const maxRedeliveries = 3;
     const run = await runPoisonCrash(broker, {
-      scenario: 'crash.exit ×3 among 300 good (2 supervised workers)', good: 300, poison: 3, taskMs: 50, workers: 2, concurrency: 4,
-      maxRedeliveries, timeoutMs: 50_000,
+      scenario: 'crash.exit ×3 among 300 good (2 supervised workers)',
+      good: 300,
+      poison: 3,
+      taskMs: 50,
+      workers: 2,
+      concurrency: 4,
+      maxRedeliveries,
+      timeoutMs: 50_000,
     });
     record(run.figures);
     expect(run.figures.lost).toBe(0);
@@ -307,7 +371,11 @@ describe('fault suite (real RabbitMQ faults)', () => {
 
   it('a flood of hostile messages: each dead-lettered once with its reason, the worker lives, good tasks run once', async () => {
     const run = await runHostileFlood(broker, {
-      scenario: `hostile flood (${HOSTILE_KINDS.length} kinds × 100)`, kinds: HOSTILE_KINDS, perKind: 100, goodPerPoison: 1, timeoutMs: 60_000,
+      scenario: `hostile flood (${HOSTILE_KINDS.length} kinds × 100)`,
+      kinds: HOSTILE_KINDS,
+      perKind: 100,
+      goodPerPoison: 1,
+      timeoutMs: 60_000,
     });
     record(run.figures);
     expect(run.wrongReasons).toEqual([]);

@@ -104,7 +104,11 @@ export async function runHostileFlood(broker: BrokerFixture, plan: HostileFloodP
 }
 
 /** The deep YAML sent to a `taskq worker` process: a stack overflow there would end the process, not the test. */
-export async function runHostileInWorkerProcess(broker: BrokerFixture, kind: HostileKind, count: number): Promise<{ figures: FaultFigures; alive: boolean } & HostileOutcome> {
+export async function runHostileInWorkerProcess(
+  broker: BrokerFixture,
+  kind: HostileKind,
+  count: number,
+): Promise<{ figures: FaultFigures; alive: boolean } & HostileOutcome> {
   const started = Date.now();
   const queue = broker.queue(uniqueName('fault-hostile-cli'));
   const dead = broker.queue(uniqueName('fault-hostile-cli-dead'));
@@ -112,7 +116,19 @@ export async function runHostileInWorkerProcess(broker: BrokerFixture, kind: Hos
   const file = join(dir, 'runs.txt');
   const processes = [
     new CliProcess(
-      ['worker', '--app', join(FIXTURES, 'crash-tasks.ts'), '--queue', queue, '--concurrency', '4', '--broker', BROKER_URL, '--loglevel', 'info'],
+      [
+        'worker',
+        '--app',
+        join(FIXTURES, 'crash-tasks.ts'),
+        '--queue',
+        queue,
+        '--concurrency',
+        '4',
+        '--broker',
+        BROKER_URL,
+        '--loglevel',
+        'info',
+      ],
       { CRASH_RECORD_FILE: file, CRASH_DEAD_LETTER_QUEUE: dead },
     ),
   ];
@@ -144,7 +160,10 @@ export async function runHostileInWorkerProcess(broker: BrokerFixture, kind: Hos
     }
     await channel.waitForConfirms();
     const exited = (): boolean => cli.child.exitCode !== null || cli.child.signalCode !== null;
-    await waitUntil(async () => exited() || ((await queueDepth(broker, dead)) >= count && [...confirmed].every((id) => runs().has(id))), 60_000);
+    await waitUntil(
+      async () => exited() || ((await queueDepth(broker, dead)) >= count && [...confirmed].every((id) => runs().has(id))),
+      60_000,
+    );
     const alive = !exited();
     const outcome = await hostileOutcome(broker, queue, dead, expected);
     const counted = tally(confirmed, runs());
@@ -174,7 +193,10 @@ function sendGood(app: TaskqApp, queue: string, id: string, confirmed: Set<strin
 
 /** Read the dead-letter queue and match each letter to the hostile message it came from. */
 async function hostileOutcome(
-  broker: BrokerFixture, queue: string, dead: string, expected: ReadonlyMap<string, HostileKind>,
+  broker: BrokerFixture,
+  queue: string,
+  dead: string,
+  expected: ReadonlyMap<string, HostileKind>,
 ): Promise<HostileOutcome & { reasons: Record<string, number> }> {
   const letters = await drainDeadLetters(broker, dead);
   const seen = new Map<string, number>();

@@ -17,13 +17,19 @@ function longId(tag: string): string {
   return `${tag}-`.padEnd(280, 'x');
 }
 
-const DEEP_YAML = '{a: '.repeat(3000) + '1' + '}'.repeat(3000);
+const DEEP_YAML = `${'{a: '.repeat(3000)}1${'}'.repeat(3000)}`;
 
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
-function message(content: Buffer | string, contentType: string, tag: string, headers: Record<string, unknown>, extra: Options.Publish = {}) {
+function message(
+  content: Buffer | string,
+  contentType: string,
+  tag: string,
+  headers: Record<string, unknown>,
+  extra: Options.Publish = {},
+) {
   return { content: Buffer.from(content), options: { contentType, ...extra, headers: { ...headers, [POISON_TAG_HEADER]: tag } } };
 }
 
@@ -41,7 +47,8 @@ export const HOSTILE_KINDS: readonly HostileKind[] = [
   {
     name: '280-char id, reply wanted',
     reason: 'malformed',
-    build: (tag, task) => message(json([[tag], {}, {}]), 'application/json', tag, { task, id: longId(tag) }, { replyTo: 'fault.no-such-reply-queue' }),
+    build: (tag, task) =>
+      message(json([[tag], {}, {}]), 'application/json', tag, { task, id: longId(tag) }, { replyTo: 'fault.no-such-reply-queue' }),
   },
   {
     name: 'eta in 2100',
@@ -56,13 +63,15 @@ export const HOSTILE_KINDS: readonly HostileKind[] = [
   {
     name: 'expired, 280-char id',
     reason: 'malformed',
-    build: (tag, task) => message(json([[tag], {}, {}]), 'application/json', tag, { task, id: longId(tag), expires: '2000-01-01T00:00:00+00:00' }),
+    build: (tag, task) =>
+      message(json([[tag], {}, {}]), 'application/json', tag, { task, id: longId(tag), expires: '2000-01-01T00:00:00+00:00' }),
   },
   {
     // An own property named __proto__ (JSON.parse makes one); amqplib decodes it by assignment, into the headers' prototype.
     name: 'header named __proto__',
     reason: 'malformed',
-    build: (tag, task) => message(json([[tag], {}, {}]), 'application/json', tag, JSON.parse(`{"__proto__": ${JSON.stringify({ task, id: tag })}}`)),
+    build: (tag, task) =>
+      message(json([[tag], {}, {}]), 'application/json', tag, JSON.parse(`{"__proto__": ${JSON.stringify({ task, id: tag })}}`)),
   },
   {
     name: "retries: 'x'",
@@ -70,13 +79,21 @@ export const HOSTILE_KINDS: readonly HostileKind[] = [
     build: (tag, task) => message(json([[tag], {}, {}]), 'application/json', tag, { task, id: tag, retries: 'x' }),
   },
   { name: 'not JSON', reason: 'malformed', build: (tag, task) => message('{not json', 'application/json', tag, { task, id: tag }) },
-  { name: 'pickle', reason: 'content-type', build: (tag, task) => message(Buffer.from([0x80, 0x04, 0x95]), 'application/x-python-serialize', tag, { task, id: tag }) },
+  {
+    name: 'pickle',
+    reason: 'content-type',
+    build: (tag, task) => message(Buffer.from([0x80, 0x04, 0x95]), 'application/x-python-serialize', tag, { task, id: tag }),
+  },
   {
     name: 'Python YAML tag',
     reason: 'malformed',
     build: (tag, task) => message('!!python/object/apply:os.system ["id"]', 'application/x-yaml', tag, { task, id: tag }),
   },
-  { name: 'unknown task', reason: 'unknown-task', build: (tag) => message(json([[], {}, {}]), 'application/json', tag, { task: 'no.such.task', id: tag }) },
+  {
+    name: 'unknown task',
+    reason: 'unknown-task',
+    build: (tag) => message(json([[], {}, {}]), 'application/json', tag, { task: 'no.such.task', id: tag }),
+  },
   {
     name: '__proto__ body',
     reason: 'malformed',

@@ -55,8 +55,19 @@ export async function runPoisonCrash(broker: BrokerFixture, plan: PoisonCrashPla
     () =>
       new CliProcess(
         [
-          'worker', '--app', join(FIXTURES, 'crash-tasks.ts'), '--queue', queue, '--concurrency', String(plan.concurrency),
-          '--max-redeliveries', String(plan.maxRedeliveries), '--broker', BROKER_URL, '--loglevel', 'info',
+          'worker',
+          '--app',
+          join(FIXTURES, 'crash-tasks.ts'),
+          '--queue',
+          queue,
+          '--concurrency',
+          String(plan.concurrency),
+          '--max-redeliveries',
+          String(plan.maxRedeliveries),
+          '--broker',
+          BROKER_URL,
+          '--loglevel',
+          'info',
         ],
         { CRASH_RECORD_FILE: file, CRASH_DEAD_LETTER_QUEUE: dead },
       ),

@@ -78,7 +78,10 @@ export async function runRedisOutage(broker: BrokerFixture, plan: RedisOutagePla
     return expectedValue(id);
   });
   const worker = new Worker(workerApp, {
-    queues: [queue], concurrency: 8, drainTimeoutMs: 5_000, ...(plan.resultStoreTimeoutMs === undefined ? {} : { resultStoreTimeoutMs: plan.resultStoreTimeoutMs }),
+    queues: [queue],
+    concurrency: 8,
+    drainTimeoutMs: 5_000,
+    ...(plan.resultStoreTimeoutMs === undefined ? {} : { resultStoreTimeoutMs: plan.resultStoreTimeoutMs }),
   });
   worker.on('task-succeeded', (request) => reportedAt.set(request.id, Date.now()));
   const producer = createApp({ brokerUrl: BROKER_URL, resultBackend: redis.url, logger: countingLogger({}) });
@@ -130,7 +133,9 @@ export async function runRedisOutage(broker: BrokerFixture, plan: RedisOutagePla
     const deadIds = new Set(deadLetters.map((letter) => String(letter.properties.headers?.['id'])));
     const lostWithRedis = unresolved.filter((id) => !deadIds.has(id) && (reportedAt.get(id) ?? Infinity) <= outage.stoppedAt);
     // Finished before Redis was back, stored after it had stopped.
-    const held = [...finishedAt].filter(([id, at]) => at < outage.restartedAt && (reportedAt.get(id) ?? 0) > outage.stoppedAt && !deadIds.has(id)).length;
+    const held = [...finishedAt].filter(
+      ([id, at]) => at < outage.restartedAt && (reportedAt.get(id) ?? 0) > outage.stoppedAt && !deadIds.has(id),
+    ).length;
     // How long each dead-lettered result was held: from the task's return to its dead letter.
     const holds = deadLetters.map((letter) => {
       const headers = letter.properties.headers ?? {};
@@ -142,7 +147,11 @@ export async function runRedisOutage(broker: BrokerFixture, plan: RedisOutagePla
       `Redis down ${((outage.restartedAt - outage.stoppingAt) / 1000).toFixed(1)} s`,
       `${workerLog.counts.outageWarnings} outage warning, ${workerLog.counts.recoveryLines} recovery line`,
       `${held} results held and stored after`,
-      ...(holds.length ? [`dead-lettered after holding ${seconds(Math.min(...holds))}–${seconds(Math.max(...holds))} s (limit ${(plan.resultStoreTimeoutMs ?? 0) / 1000} s)`] : []),
+      ...(holds.length
+        ? [
+            `dead-lettered after holding ${seconds(Math.min(...holds))}–${seconds(Math.max(...holds))} s (limit ${(plan.resultStoreTimeoutMs ?? 0) / 1000} s)`,
+          ]
+        : []),
       ...(counted.lost > 0 ? [`STALLED: ${counted.lost} confirmed tasks never ran, ${startedAfter} started after Redis came back`] : []),
       `${lostWithRedis.length} stored before the stop lost with Redis's data`,
       `${sendsRejected} sends rejected`,
@@ -158,9 +167,16 @@ export async function runRedisOutage(broker: BrokerFixture, plan: RedisOutagePla
       seconds: (Date.now() - started) / 1000,
     };
     return {
-      figures, runs, falseResults, unresolved, lostWithRedis, deadLetters,
-      outageWarnings: workerLog.counts.outageWarnings, recoveryLines: workerLog.counts.recoveryLines,
-      leftInQueue: await queueDepth(broker, queue), workerProblems: workerLog.problems,
+      figures,
+      runs,
+      falseResults,
+      unresolved,
+      lostWithRedis,
+      deadLetters,
+      outageWarnings: workerLog.counts.outageWarnings,
+      recoveryLines: workerLog.counts.recoveryLines,
+      leftInQueue: await queueDepth(broker, queue),
+      workerProblems: workerLog.problems,
     };
   } finally {
     await worker.stop();

@@ -9,7 +9,11 @@ if (!existsSync(file)) {
   console.error('No fault results recorded.');
   process.exit(0);
 }
-const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = readFileSync(file, 'utf8')
+  .trim()
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 if (rows.length === 0) {
   console.error('No fault results recorded.');
   process.exit(0);

@@ -37,7 +37,12 @@ export function fencedBlocks(markdown: string): FencedBlock[] {
       if (!fence) continue;
       const info = fence[2]!.trim();
       const space = info.indexOf(' ');
-      open = { indent: fence[1]!, lang: space < 0 ? info : info.slice(0, space), meta: space < 0 ? '' : info.slice(space + 1).trim(), lines: [] };
+      open = {
+        indent: fence[1]!,
+        lang: space < 0 ? info : info.slice(0, space),
+        meta: space < 0 ? '' : info.slice(space + 1).trim(),
+        lines: [],
+      };
     } else if (fence && fence[2]!.trim() === '') {
       blocks.push({ lang: open.lang, meta: open.meta, body: open.lines.join('\n') });
       open = undefined;

@@ -91,7 +91,8 @@ class Terminal {
     }
     let pid = this.child.pid!;
     for (let next = children.get(pid); next?.length === 1; next = children.get(pid)) pid = next[0]!;
-    if (children.get(pid)?.length) throw new Error(`'${this.command.line}' started more than one process; cannot tell which is the program.`);
+    if (children.get(pid)?.length)
+      throw new Error(`'${this.command.line}' started more than one process; cannot tell which is the program.`);
     return pid;
   }
 
@@ -138,7 +139,8 @@ describe('the README tutorial (examples/quickstart)', () => {
       const queues = [...config.queues.map((route) => route.queue.name), config.defaults.defaultQueue];
       const exchanges = config.queues.flatMap(({ queue }) => [queue.exchange?.name ?? '', queue.deadLetter?.exchange ?? '']);
       for (const queue of queues) await broker.withChannel((ch) => ch.deleteQueue(broker.queue(queue)));
-      for (const exchange of new Set(exchanges.filter(Boolean))) await broker.withChannel((ch) => ch.deleteExchange(broker.exchange(exchange)));
+      for (const exchange of new Set(exchanges.filter(Boolean)))
+        await broker.withChannel((ch) => ch.deleteExchange(broker.exchange(exchange)));
     };
 
     beforeAll(async () => {
@@ -148,7 +150,10 @@ describe('the README tutorial (examples/quickstart)', () => {
         // An exclusive queue is held until this connection closes (broker.cleanup()); another holder's makes this throw.
         const channel = await connection.createChannel();
         channel.on('error', () => undefined);
-        const locked = await channel.assertQueue(LOCK_QUEUE, { exclusive: true, autoDelete: true }).then(() => true, () => false);
+        const locked = await channel.assertQueue(LOCK_QUEUE, { exclusive: true, autoDelete: true }).then(
+          () => true,
+          () => false,
+        );
         if (locked) break;
         if (Date.now() > deadline) throw new Error(`Another run of this test held '${LOCK_QUEUE}' for 60 s.`);
         await new Promise((r) => setTimeout(r, 250));

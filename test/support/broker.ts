@@ -56,7 +56,12 @@ export class BrokerFixture {
   }
 
   async exists(queue: string): Promise<boolean> {
-    return this.withChannel((ch) => ch.checkQueue(queue).then(() => true, () => false));
+    return this.withChannel((ch) =>
+      ch.checkQueue(queue).then(
+        () => true,
+        () => false,
+      ),
+    );
   }
 
   /** Wait until `predicate` holds, polling; fails the test with `what` after `timeoutMs`. */

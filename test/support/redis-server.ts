@@ -102,8 +102,20 @@ export class RedisServer {
     if (this.disposed) throw new Error(`RedisServer on port ${this.port} was disposed`);
     if (this.child) return;
     const args = [
-      '--port', String(this.port), '--bind', HOST, '--dir', this.dir,
-      '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+      '--port',
+      String(this.port),
+      '--bind',
+      HOST,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
       ...(this.options.password === undefined ? [] : ['--requirepass', this.options.password]),
       ...(this.options.args ?? []),
     ];

@@ -22,7 +22,11 @@ export class UsageError extends TaskqError {
  * Print an error for a person: one line (plus config problems) for taskq's own errors, a stack
  * only for unexpected ones. Secrets in the given URLs (broker, result backend) are masked either way.
  */
-export function reportError(err: unknown, secretUrls: ReadonlyArray<string | undefined>, write = (s: string) => process.stderr.write(s)): number {
+export function reportError(
+  err: unknown,
+  secretUrls: ReadonlyArray<string | undefined>,
+  write = (s: string) => process.stderr.write(s),
+): number {
   const mask = (text: string): string => secretUrls.reduce<string>((masked, url) => (url ? maskSecrets(masked, url) : masked), text);
   if (err instanceof TaskqError) {
     write(`taskq: error: ${mask(err.message)}\n`);

@@ -44,7 +44,8 @@ export function describeLoadError(err: unknown, file: string): string {
   return `${error.name}: ${firstLine}${frame ? ` (at ${frame})` : ''}`;
 }
 
-const TOP_LEVEL_AWAIT_HINT = 'Top-level await needs an ES module: name the file .mts (or .mjs), or add "type": "module" to its package.json.';
+const TOP_LEVEL_AWAIT_HINT =
+  'Top-level await needs an ES module: name the file .mts (or .mjs), or add "type": "module" to its package.json.';
 
 /** `cannot find module 'x' imported from /abs/file.ts (…)`, from Node's CommonJS or ESM error. */
 function missingModule(error: Error, firstLine: string): string | undefined {

@@ -1,8 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_LIST_LIMIT } from '@taskq/core';
-import {
-  runDeadLettersInspect, runDeadLettersList, runDeadLettersPurge, runDeadLettersReplay,
-} from './commands/dead-letters-command';
+import { runDeadLettersInspect, runDeadLettersList, runDeadLettersPurge, runDeadLettersReplay } from './commands/dead-letters-command';
 import { runRoutesCommand } from './commands/routes-command';
 import { runWorkerCommand } from './commands/worker-command';
 import { EXIT_USAGE, reportError } from './cli-error';
@@ -33,13 +31,21 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')
     .option('--tls-cert <file>', 'client certificate (PEM) for amqps://')
     .option('--tls-key <file>', 'client private key (PEM) for amqps://')
-    .option('--result-backend <url>', "rpc://, redis://host:6379/0 or disabled (overrides the app and TASKQ_RESULT_BACKEND)")
+    .option('--result-backend <url>', 'rpc://, redis://host:6379/0 or disabled (overrides the app and TASKQ_RESULT_BACKEND)')
     .addOption(new Option('-l, --loglevel <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long to wait for running tasks (default 30)', wholeNumber)
     .option('--time-limit <seconds>', 'hard time limit for tasks that set none: marked failed, slot freed (default: none)', seconds)
-    .option('--soft-time-limit <seconds>', "soft time limit for tasks that set none: aborts currentTask().signal (default: none)", seconds)
-    .option('--max-redeliveries <n>', 'dead-letter a message (worker-crash) once it came back redelivered this many times (default 3)', wholeNumber)
-    .option('--result-store-timeout <seconds>', 'how long to hold a result while the result backend is down before dead-lettering it (default 300)', seconds)
+    .option('--soft-time-limit <seconds>', 'soft time limit for tasks that set none: aborts currentTask().signal (default: none)', seconds)
+    .option(
+      '--max-redeliveries <n>',
+      'dead-letter a message (worker-crash) once it came back redelivered this many times (default 3)',
+      wholeNumber,
+    )
+    .option(
+      '--result-store-timeout <seconds>',
+      'how long to hold a result while the result backend is down before dead-lettering it (default 300)',
+      seconds,
+    )
     .action(async (options) => onExit(await runWorkerCommand(options)));
 
   program
@@ -67,8 +73,8 @@ function addDeadLettersCommand(program: Command, onExit: (code: number) => void)
   const common = (command: Command): Command =>
     command
       .option('--queue <name>', "the dead-letter queue (default: the app's deadLetterQueue, else taskq.dead)")
-      .option('-b, --broker <url>', 'broker URL (default: the app\'s, else TASKQ_BROKER_URL)')
-      .option('-A, --app <module>', "optional tasks module: its broker, TLS settings and deadLetterQueue")
+      .option('-b, --broker <url>', "broker URL (default: the app's, else TASKQ_BROKER_URL)")
+      .option('-A, --app <module>', 'optional tasks module: its broker, TLS settings and deadLetterQueue')
       .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')
       .option('--tls-cert <file>', 'client certificate (PEM) for amqps://')
       .option('--tls-key <file>', 'client private key (PEM) for amqps://');
@@ -76,7 +82,7 @@ function addDeadLettersCommand(program: Command, onExit: (code: number) => void)
   common(deadLetters.command('list').description('show the first dead letters: id, task, reason, original queue, attempts, time'))
     .option('--limit <n>', `how many to show (default ${DEFAULT_LIST_LIMIT})`, wholeNumber)
     .action(async (options) => onExit(await runDeadLettersList(options)));
-  common(deadLetters.command('inspect').description('show the headers and decoded body of a task\'s dead letter'))
+  common(deadLetters.command('inspect').description("show the headers and decoded body of a task's dead letter"))
     .argument('<task-id>', 'the task id')
     .action(async (taskId: string, options) => onExit(await runDeadLettersInspect(taskId, options)));
   common(deadLetters.command('replay').description('re-publish dead letters to their original queue (confirmed), then remove them'))

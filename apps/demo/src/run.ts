@@ -13,7 +13,7 @@ const URGENT_JOBS = 3;
  * overtaking a backlog, and a countdown, against the local RabbitMQ.
  */
 async function main(): Promise<void> {
-  const say = (line = ''): void => void process.stdout.write(line + '\n');
+  const say = (line = ''): void => void process.stdout.write(`${line}\n`);
   say(`taskq demo — broker ${app.brokerUrlMasked}`);
   say(`Routing files: ${relative(process.cwd(), app.configSource ?? '')}`);
   for (const name of ['demo.add', 'demo.resize_image', 'demo.thumbnail']) {
@@ -23,8 +23,21 @@ async function main(): Promise<void> {
   await purge(QUEUES);
 
   const cli = join(dirname(require.resolve('@taskq/cli/package.json')), 'dist', 'bin.js');
-  const args = [cli, 'worker', '--app', join(__dirname, 'tasks.js'), '--queue', QUEUES.join(','), '--concurrency', '1', '--loglevel', 'warn'];
-  say(`\nStarting a worker: taskq worker --app ${relative(process.cwd(), join(__dirname, 'tasks.js'))} --queue ${QUEUES.join(',')} --concurrency 1`);
+  const args = [
+    cli,
+    'worker',
+    '--app',
+    join(__dirname, 'tasks.js'),
+    '--queue',
+    QUEUES.join(','),
+    '--concurrency',
+    '1',
+    '--loglevel',
+    'warn',
+  ];
+  say(
+    `\nStarting a worker: taskq worker --app ${relative(process.cwd(), join(__dirname, 'tasks.js'))} --queue ${QUEUES.join(',')} --concurrency 1`,
+  );
   const worker = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const workerExit = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
 
@@ -53,7 +66,9 @@ async function main(): Promise<void> {
     const order = [...done].sort((a, b) => a.order - b.order).map((d) => d.label);
     say(`   execution order: ${order.join(' ')}`);
     const urgentPositions = order.flatMap((label, i) => (label.startsWith('URGENT') ? [i + 1] : []));
-    say(`   urgent jobs ran at positions ${urgentPositions.join(', ')} of ${order.length}, ahead of ${LOW_PRIORITY_JOBS - (urgentPositions[0]! - 1)} queued low-priority jobs`);
+    say(
+      `   urgent jobs ran at positions ${urgentPositions.join(', ')} of ${order.length}, ahead of ${LOW_PRIORITY_JOBS - (urgentPositions[0]! - 1)} queued low-priority jobs`,
+    );
 
     say('\n4) A countdown, kept in the broker: remind.apply_async([…], { countdown: 2 })');
     const sentAt = Date.now();

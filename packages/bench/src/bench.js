@@ -41,8 +41,13 @@ const SCENARIOS = {
 function machine() {
   const rabbit = spawnSync('rabbitmqctl', ['version'], { encoding: 'utf8', timeout: 20_000 }).stdout?.trim() || 'unknown';
   const amqplibVersion = JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('amqplib')), 'package.json'), 'utf8')).version;
-  return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM · ` +
-    `Node ${process.version} · RabbitMQ ${rabbit} (same machine) · amqplib ${amqplibVersion} · load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  return (
+    `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM · ` +
+    `Node ${process.version} · RabbitMQ ${rabbit} (same machine) · amqplib ${amqplibVersion} · load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`
+  );
 }
 
 function markdown(seconds) {

@@ -14,15 +14,27 @@ const q = `bench.profile.${randomUUID().slice(0, 8)}`;
 const logger = { debug() {}, info() {}, warn() {}, error: (m) => console.error(String(m)) };
 (async () => {
   const pub = createApp({ resultBackend: 'disabled', logger });
-  for (let i = 0; i < n; i += 1000) await Promise.all(Array.from({ length: Math.min(1000, n - i) }, () => pub.sendTask('bench.noop', [1, 2], { queue: q, ignoreResult: true, serializer })));
+  for (let i = 0; i < n; i += 1000)
+    await Promise.all(
+      Array.from({ length: Math.min(1000, n - i) }, () => pub.sendTask('bench.noop', [1, 2], { queue: q, ignoreResult: true, serializer })),
+    );
   await pub.close();
   const app = createApp({ resultBackend: 'disabled', logger });
-  let seen = 0; let done; const finished = new Promise((r) => (done = r)); let t0;
-  app.task('bench.noop', () => { t0 ??= performance.now(); if (++seen === n) done(); return null; });
+  let seen = 0;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  let t0;
+  app.task('bench.noop', () => {
+    t0 ??= performance.now();
+    if (++seen === n) done();
+    return null;
+  });
   const w = new Worker(app, { queues: [q], concurrency: 2 });
-  await w.start(); await finished;
+  await w.start();
+  await finished;
   console.log(`drained ${n} in ${(performance.now() - t0).toFixed(0)} ms`);
   await w.stop();
   const ch = await (await require('amqplib').connect('amqp://guest:guest@127.0.0.1:5672')).createChannel();
-  await ch.deleteQueue(q); process.exit(0);
+  await ch.deleteQueue(q);
+  process.exit(0);
 })();

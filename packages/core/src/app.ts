@@ -1,6 +1,4 @@
-import {
-  DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, type AppOptions, type AppOverrides,
-} from './app-options';
+import { DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, type AppOptions, type AppOverrides } from './app-options';
 import { DEFAULT_DEAD_LETTER_QUEUE } from './dead-letters';
 import { EventLoopHold } from './event-loop-hold';
 import { HeldResultBackend } from './results/held-result-backend';
@@ -9,12 +7,17 @@ import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './l
 import { Producer } from './producer';
 import type { Channel } from 'amqplib';
 import {
-  createRedisResultBackend, createRedisResultStore, parseResultBackend, RpcResultBackend, RpcResultStore,
-  type AsyncResult, type ResultBackend, type ResultBackendSetting, type ResultStore,
+  createRedisResultBackend,
+  createRedisResultStore,
+  parseResultBackend,
+  RpcResultBackend,
+  RpcResultStore,
+  type AsyncResult,
+  type ResultBackend,
+  type ResultBackendSetting,
+  type ResultStore,
 } from './results';
-import {
-  emptyRoutingConfig, loadRoutingConfigSync, Router, validateRoutingDefaults, type RoutingConfig,
-} from './routing';
+import { emptyRoutingConfig, loadRoutingConfigSync, Router, validateRoutingDefaults, type RoutingConfig } from './routing';
 import type { SendOptions } from './send-options';
 import { createSerializerRegistry, type AcceptList, type SerializerRegistry } from './serialization';
 import { resolveSigning, type MessageSigner } from './signing';
@@ -24,7 +27,14 @@ import { checkTimeLimits } from './time-limits';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ConfirmPublisher, DEFAULT_BROKER_URL, DEFAULT_SEND_TIMEOUT_MS, DelayedDelivery, LazyConnection, maskBrokerUrl, Topology, validateBrokerUrl,
+  ConfirmPublisher,
+  DEFAULT_BROKER_URL,
+  DEFAULT_SEND_TIMEOUT_MS,
+  DelayedDelivery,
+  LazyConnection,
+  maskBrokerUrl,
+  Topology,
+  validateBrokerUrl,
 } from './transport';
 
 /**
@@ -227,7 +237,10 @@ export class TaskqApp {
     }
     checkTimeLimits(options, `app.task('${name}')`, 'INVALID_TASK');
     if (options.isolate !== undefined && options.isolate !== 'none' && options.isolate !== 'thread') {
-      throw new TaskqError('INVALID_TASK', `app.task('${name}'): isolate must be 'none' or 'thread', found ${JSON.stringify(options.isolate)}.`);
+      throw new TaskqError(
+        'INVALID_TASK',
+        `app.task('${name}'): isolate must be 'none' or 'thread', found ${JSON.stringify(options.isolate)}.`,
+      );
     }
     const task = new Task<A, R>(name, handler, this, options);
     this.tasks.add(task);
@@ -254,7 +267,11 @@ export class TaskqApp {
 
   /** Build a {@link Topology} over `connection` that knows this app's routing config. */
   createTopology(connection: LazyConnection): Topology {
-    return new Topology(() => connection.get(), this.loggerValue, (exchange) => this.router.queuesBoundTo(exchange));
+    return new Topology(
+      () => connection.get(),
+      this.loggerValue,
+      (exchange) => this.router.queuesBoundTo(exchange),
+    );
   }
 
   /** The producer's delayed-delivery ladder and publisher, shared with workers that re-delay tasks. */
@@ -306,8 +323,15 @@ function createProducerState(app: TaskqApp): ProducerState {
   const delays = new DelayedDelivery(get);
   const results = app.createResultBackend(connection);
   const producer = new Producer({
-    router: app.router, serializers: app.serializers, topology, publisher, delays, results, sendTimeoutMs: app.sendTimeoutMs,
-    maxMessageBytes: app.maxMessageBytes, signer: app.signer,
+    router: app.router,
+    serializers: app.serializers,
+    topology,
+    publisher,
+    delays,
+    results,
+    sendTimeoutMs: app.sendTimeoutMs,
+    maxMessageBytes: app.maxMessageBytes,
+    signer: app.signer,
   });
   // After a reconnect the broker may have lost non-durable objects: declare again on next use.
   connection.onReconnect(() => {
@@ -343,7 +367,10 @@ function checkMaxMessageBytes(bytes: number): number {
 
 function checkDeadLetterQueue(name: string): string {
   if (typeof name !== 'string' || name.trim() === '' || Buffer.byteLength(name) > 255 || name.startsWith('amq.')) {
-    throw new TaskqError('INVALID_OPTION', `deadLetterQueue must be a queue name of 1–255 bytes not starting with 'amq.', found ${JSON.stringify(name)}.`);
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `deadLetterQueue must be a queue name of 1–255 bytes not starting with 'amq.', found ${JSON.stringify(name)}.`,
+    );
   }
   return name;
 }

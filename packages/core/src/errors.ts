@@ -42,7 +42,10 @@ function formatProblems(problems: readonly ConfigProblem[]): string {
 
 /** A task name that no handler is registered for. */
 export class NotRegisteredError extends TaskqError {
-  constructor(readonly taskName: string, known: readonly string[]) {
+  constructor(
+    readonly taskName: string,
+    known: readonly string[],
+  ) {
     super(
       'TASK_NOT_REGISTERED',
       `No task named '${taskName}' is registered in this app` +
@@ -61,7 +64,10 @@ export class SerializationError extends TaskqError {
 
 /** A message's content type is not in the accept list (or is pickle, which is never accepted). */
 export class ContentTypeRejectedError extends TaskqError {
-  constructor(readonly contentType: string, accepted: readonly string[]) {
+  constructor(
+    readonly contentType: string,
+    accepted: readonly string[],
+  ) {
     super(
       'CONTENT_TYPE_REJECTED',
       `Refusing message with content type '${contentType}': accepted are ${accepted.join(', ')}. ` +
@@ -108,7 +114,10 @@ export class PublishRejectedError extends TaskqError {
 
 /** Waiting for a result took longer than the caller allowed. */
 export class ResultTimeoutError extends TaskqError {
-  constructor(readonly taskId: string, readonly timeoutMs: number) {
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
     super(
       'RESULT_TIMEOUT',
       `No result for task ${taskId} within ${timeoutMs} ms. Is a worker consuming its queue? ` +
@@ -213,7 +222,11 @@ export class ClosedError extends TaskqError {
 
 /** An encoded task body is bigger than the app's `maxMessageBytes`. */
 export class MessageTooLargeError extends TaskqError {
-  constructor(readonly taskName: string, readonly sizeBytes: number, readonly limitBytes: number) {
+  constructor(
+    readonly taskName: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
     super(
       'MESSAGE_TOO_LARGE',
       `Task '${taskName}' encodes to ${sizeBytes} bytes, over the limit of ${limitBytes} bytes (maxMessageBytes). ` +

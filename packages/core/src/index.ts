@@ -11,7 +11,11 @@ export { currentTask, runInTaskContext, runningTaskContext, type TaskContext } f
 export { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 export { MaxRetriesExceededError, Reject, Retry, type RetryRequest } from './task-control';
 export {
-  DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryableError, type RetryPolicy, type RetrySettings,
+  DEFAULT_RETRY_POLICY,
+  resolveRetryPolicy,
+  type RetryableError,
+  type RetryPolicy,
+  type RetrySettings,
 } from './retry-settings';
 export * from './signing';
 export * from './dead-letters';
@@ -20,13 +24,33 @@ export { Producer } from './producer';
 export * from './errors';
 export { createConsoleLogger, isLogLevel, silentLogger, type Logger, type LogLevel } from './logger';
 export {
-  AsyncResult, RpcResultBackend, RpcResultStore, createRedisResultBackend, createRedisResultStore, parseResultBackend,
-  type GetOptions, type ResultBackend, type ResultStore, type ResultBackendSetting,
+  AsyncResult,
+  RpcResultBackend,
+  RpcResultStore,
+  createRedisResultBackend,
+  createRedisResultStore,
+  parseResultBackend,
+  type GetOptions,
+  type ResultBackend,
+  type ResultStore,
+  type ResultBackendSetting,
 } from './results';
 export * from './protocol';
 export * from './routing';
 export * from './serialization';
 export {
-  ConfirmPublisher, DelayedDelivery, LazyConnection, Topology, connectBroker, maskBrokerUrl, maskSecrets, splitDelay,
-  toAssertQueueOptions, toPublishOptions, copyPublishOptions, DEFAULT_BROKER_URL, MAX_DELAY_SECONDS, type ChannelSource,
+  ConfirmPublisher,
+  DelayedDelivery,
+  LazyConnection,
+  Topology,
+  connectBroker,
+  maskBrokerUrl,
+  maskSecrets,
+  splitDelay,
+  toAssertQueueOptions,
+  toPublishOptions,
+  copyPublishOptions,
+  DEFAULT_BROKER_URL,
+  MAX_DELAY_SECONDS,
+  type ChannelSource,
 } from './transport';

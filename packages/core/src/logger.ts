@@ -20,7 +20,7 @@ export interface Logger {
 
 /** True when `value` names a log level. */
 export function isLogLevel(value: string): value is LogLevel {
-  return Object.prototype.hasOwnProperty.call(LEVEL_RANK, value);
+  return Object.hasOwn(LEVEL_RANK, value);
 }
 
 /**

@@ -8,7 +8,14 @@ import type { SerializerRegistry } from './serialization';
 import { SIGNATURE_HEADER, type MessageSigner } from './signing';
 import { checkTimeLimits } from './time-limits';
 import {
-  beforeDeadline, ConfirmPublisher, DelayedDelivery, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Topology,
+  beforeDeadline,
+  type ConfirmPublisher,
+  type DelayedDelivery,
+  LADDER_ENTRY_EXCHANGE,
+  delayRoutingKey,
+  splitDelay,
+  toPublishOptions,
+  type Topology,
 } from './transport';
 
 /** What the producer needs from its app. */
@@ -118,7 +125,12 @@ export class Producer {
         );
       }
       if (!delays.isTargetReady(route.queue.name)) await beforeDeadline(delays.ensureTarget(route.queue.name), deadline, unavailable);
-      await publisher.publish(LADDER_ENTRY_EXCHANGE, delayRoutingKey(ladderSeconds, route.queue.name), message.content, toPublishOptions(message));
+      await publisher.publish(
+        LADDER_ENTRY_EXCHANGE,
+        delayRoutingKey(ladderSeconds, route.queue.name),
+        message.content,
+        toPublishOptions(message),
+      );
       return;
     }
     await publisher.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
@@ -130,10 +142,16 @@ function checkSendArguments(name: string, args: readonly unknown[], options: Sen
     throw new TaskqError('INVALID_OPTION', `Task name must be a non-empty string, found ${JSON.stringify(name)}.`);
   }
   if (!Array.isArray(args)) {
-    throw new TaskqError('INVALID_OPTION', `Arguments for task '${name}' must be an array (e.g. apply_async([2, 3])), found ${typeof args}.`);
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `Arguments for task '${name}' must be an array (e.g. apply_async([2, 3])), found ${typeof args}.`,
+    );
   }
   if (options === null || typeof options !== 'object') {
-    throw new TaskqError('INVALID_OPTION', `Send options for task '${name}' must be an object, found ${options === null ? 'null' : typeof options}.`);
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `Send options for task '${name}' must be an object, found ${options === null ? 'null' : typeof options}.`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!SEND_OPTION_KEYS.has(key)) {
@@ -178,7 +196,10 @@ function readExpires(expires: Date | string | number, now: number): Date {
   }
   const date = expires instanceof Date ? expires : new Date(expires);
   if (Number.isNaN(date.getTime())) {
-    throw new TaskqError('INVALID_OPTION', `expires must be a Date, an ISO 8601 string or seconds from now, found ${JSON.stringify(expires)}.`);
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `expires must be a Date, an ISO 8601 string or seconds from now, found ${JSON.stringify(expires)}.`,
+    );
   }
   return date;
 }

@@ -69,7 +69,9 @@ export function resolveRetryPolicy(taskName: string, settings: RetrySettings): R
     } else {
       autoretryFor.forEach((entry, i) => {
         if (!(typeof entry === 'function' || (typeof entry === 'string' && entry !== ''))) {
-          problems.push(`autoretryFor[${i}] must be an error class or a non-empty error name, found ${entry === null ? 'null' : typeof entry}`);
+          problems.push(
+            `autoretryFor[${i}] must be an error class or a non-empty error name, found ${entry === null ? 'null' : typeof entry}`,
+          );
         }
       });
     }
@@ -83,7 +85,10 @@ export function resolveRetryPolicy(taskName: string, settings: RetrySettings): R
   if (retryJitter !== undefined && typeof retryJitter !== 'boolean') {
     problems.push(`retryJitter must be true or false, found ${String(retryJitter)}`);
   }
-  if (defaultRetryDelay !== undefined && !(typeof defaultRetryDelay === 'number' && Number.isFinite(defaultRetryDelay) && defaultRetryDelay >= 0)) {
+  if (
+    defaultRetryDelay !== undefined &&
+    !(typeof defaultRetryDelay === 'number' && Number.isFinite(defaultRetryDelay) && defaultRetryDelay >= 0)
+  ) {
     problems.push(`defaultRetryDelay must be a number of seconds ≥ 0, found ${String(defaultRetryDelay)}`);
   }
   if (problems.length) {

@@ -38,6 +38,18 @@ export interface SendOptions {
 
 /** The keys of {@link SendOptions}, to reject misspelt options from JavaScript callers. */
 export const SEND_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'queue', 'exchange', 'routingKey', 'priority', 'serializer', 'kwargs', 'taskId', 'headers',
-  'countdown', 'eta', 'expires', 'ignoreResult', 'timeLimit', 'softTimeLimit',
+  'queue',
+  'exchange',
+  'routingKey',
+  'priority',
+  'serializer',
+  'kwargs',
+  'taskId',
+  'headers',
+  'countdown',
+  'eta',
+  'expires',
+  'ignoreResult',
+  'timeLimit',
+  'softTimeLimit',
 ]);

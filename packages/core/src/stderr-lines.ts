@@ -37,7 +37,7 @@ export class StderrLines {
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0) return;
-    const text = this.pending.join('\n') + '\n';
+    const text = `${this.pending.join('\n')}\n`;
     this.pending = [];
     try {
       this.writeText(text);

@@ -32,8 +32,14 @@ export class Retry extends TaskqError {
 
   constructor(request: RetryRequest = {}) {
     const { countdown, eta, maxRetries } = request;
-    const when = countdown !== undefined ? ` in ${String(countdown)}s` : eta !== undefined ? ` at ${eta instanceof Date && !Number.isNaN(eta.getTime()) ? eta.toISOString() : String(eta)}` : '';
-    const reason = request.error instanceof Error ? `: ${request.error.message}` : request.error !== undefined ? `: ${String(request.error)}` : '';
+    const when =
+      countdown !== undefined
+        ? ` in ${String(countdown)}s`
+        : eta !== undefined
+          ? ` at ${eta instanceof Date && !Number.isNaN(eta.getTime()) ? eta.toISOString() : String(eta)}`
+          : '';
+    const reason =
+      request.error instanceof Error ? `: ${request.error.message}` : request.error !== undefined ? `: ${String(request.error)}` : '';
     // Celery's wording ("Retry in 30s: reason").
     super('TASK_RETRY', `Retry${when}${reason}`, request.error !== undefined ? { cause: request.error } : undefined);
     if (countdown !== undefined && !(typeof countdown === 'number' && Number.isFinite(countdown) && countdown >= 0)) {
@@ -47,7 +53,10 @@ export class Retry extends TaskqError {
       throw new TaskqError('INVALID_OPTION', `Retry eta must be a Date or an ISO 8601 string, found ${JSON.stringify(eta)}.`);
     }
     if (maxRetries !== undefined && maxRetries !== null && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
-      throw new TaskqError('INVALID_OPTION', `Retry maxRetries must be a whole number ≥ 0 or null (no limit), found ${String(maxRetries)}.`);
+      throw new TaskqError(
+        'INVALID_OPTION',
+        `Retry maxRetries must be a whole number ≥ 0 or null (no limit), found ${String(maxRetries)}.`,
+      );
     }
     this.countdown = countdown;
     this.eta = etaDate;
@@ -68,7 +77,11 @@ export class Reject extends TaskqError {
 
 /** The task asked for (or was due) a retry but had used all its retries; no `error` was given. */
 export class MaxRetriesExceededError extends TaskqError {
-  constructor(readonly taskName: string, readonly taskId: string, readonly maxRetries: number) {
+  constructor(
+    readonly taskName: string,
+    readonly taskId: string,
+    readonly maxRetries: number,
+  ) {
     super('MAX_RETRIES_EXCEEDED', `Can't retry ${taskName}[${taskId}]: it was retried ${maxRetries} time(s), its maxRetries.`);
   }
 }

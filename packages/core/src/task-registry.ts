@@ -1,11 +1,18 @@
 import { NotRegisteredError, TaskqError } from './errors';
 import type { Task } from './task';
 
+/**
+ * Any task, whatever its argument and result types. `any`, not `unknown`: a task's argument types
+ * sit in its handler's parameters, where `Task<[number], number>` is not a `Task<unknown[], unknown>`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; the registry is keyed by name, not by type.
+type AnyTask = Task<any, any>;
+
 /** The tasks an app knows, by name. A worker runs only tasks registered here. */
 export class TaskRegistry {
-  private readonly tasks = new Map<string, Task<any, any>>();
+  private readonly tasks = new Map<string, AnyTask>();
 
-  add(task: Task<any, any>): void {
+  add(task: AnyTask): void {
     if (this.tasks.has(task.name)) {
       throw new TaskqError(
         'TASK_DUPLICATE',
@@ -16,12 +23,12 @@ export class TaskRegistry {
   }
 
   /** The task named `name`, or undefined. */
-  find(name: string): Task<any, any> | undefined {
+  find(name: string): AnyTask | undefined {
     return this.tasks.get(name);
   }
 
   /** The task named `name`; throws {@link NotRegisteredError} listing the known names. */
-  get(name: string): Task<any, any> {
+  get(name: string): AnyTask {
     const task = this.tasks.get(name);
     if (!task) throw new NotRegisteredError(name, this.names());
     return task;

@@ -58,7 +58,10 @@ export class CrashGuard implements CrashRegistry {
       this.logger.error(`Task ${label} raised an ${kind}: it fails with that error; the worker keeps running.`, error);
       fail(error);
     } else {
-      this.logger.error(`Task ${label} raised an ${kind} after it had finished (a callback or promise it left behind); the worker keeps running.`, error);
+      this.logger.error(
+        `Task ${label} raised an ${kind} after it had finished (a callback or promise it left behind); the worker keeps running.`,
+        error,
+      );
     }
   }
 }

@@ -19,7 +19,7 @@ export const MAX_INTERNAL_ATTEMPTS = 5;
 
 /** A whole-number count header (0 when absent or not a whole number ≥ 0). Own properties only. */
 export function countHeader(headers: Record<string, unknown> | undefined, name: string): number {
-  if (!headers || !Object.prototype.hasOwnProperty.call(headers, name)) return 0;
+  if (!headers || !Object.hasOwn(headers, name)) return 0;
   const value = headers[name];
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0;
 }
@@ -35,7 +35,11 @@ export type RedeliveryDecision =
   /** Redelivered as often as allowed: dead-letter it (`worker-crash`). */
   | { kind: 'give-up'; redeliveries: number };
 
-export function decideRedelivery(redelivered: boolean, headers: Record<string, unknown> | undefined, maxRedeliveries: number): RedeliveryDecision {
+export function decideRedelivery(
+  redelivered: boolean,
+  headers: Record<string, unknown> | undefined,
+  maxRedeliveries: number,
+): RedeliveryDecision {
   const counted = countHeader(headers, DELIVERY_COUNT_HEADERS.redeliveries);
   if (!redelivered) return counted > 0 ? { kind: 'run-alone', redeliveries: counted } : { kind: 'run' };
   const redeliveries = counted + 1;

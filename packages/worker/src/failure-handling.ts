@@ -1,8 +1,16 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { EventEmitter } from 'node:events';
 import {
-  DeadLetterPublisher, DELIVERY_COUNT_HEADERS, NotRegisteredError,
-  type DeadLetterReason, type EncodedMessage, type ResolvedRoute, type ResultMeta, type Serializer, type Task, type TaskqApp,
+  DeadLetterPublisher,
+  DELIVERY_COUNT_HEADERS,
+  NotRegisteredError,
+  type DeadLetterReason,
+  type EncodedMessage,
+  type ResolvedRoute,
+  type ResultMeta,
+  type Serializer,
+  type Task,
+  type TaskqApp,
   type TaskRequest,
 } from '@taskq/core';
 import type { DeliveryOutcome } from './ack-policy';
@@ -47,20 +55,38 @@ export class FailureHandling {
    * A result that could not be stored goes to the dead-letter queue with the document kept in
    * `x-taskq-result`; the task is not run again. Otherwise `outcome` stands.
    */
-  afterReport(queue: string, message: ConsumeMessage, request: TaskRequest, report: ReportOutcome, outcome: DeliveryOutcome): DeliveryOutcome | Promise<DeliveryOutcome> {
+  afterReport(
+    queue: string,
+    message: ConsumeMessage,
+    request: TaskRequest,
+    report: ReportOutcome,
+    outcome: DeliveryOutcome,
+  ): DeliveryOutcome | Promise<DeliveryOutcome> {
     if (report.stored) return outcome;
     return this.deadLetter(queue, message, 'result-backend-unavailable', report.error, request, this.keptResult(report.document));
   }
 
   /** A handler threw: fail, retry (next attempt confirmed in the broker first), reject or give up — see retry-policy. */
   async afterFailure(
-    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, error: unknown, runtimeMs: number,
+    queue: string,
+    message: ConsumeMessage,
+    request: TaskRequest,
+    task: Task<unknown[], unknown>,
+    error: unknown,
+    runtimeMs: number,
   ): Promise<DeliveryOutcome> {
     const { logger } = this.app;
     const reporter = this.reporter();
     const label = `${request.name}[${request.id}]`;
     const took = `${(runtimeMs / 1000).toFixed(3)}s`;
-    const decision = decideFailure({ error, policy: task.retryPolicy, retries: request.retries, taskName: request.name, taskId: request.id, now: Date.now() });
+    const decision = decideFailure({
+      error,
+      policy: task.retryPolicy,
+      retries: request.retries,
+      taskName: request.name,
+      taskId: request.id,
+      now: Date.now(),
+    });
     switch (decision.kind) {
       case 'retry': {
         const next = { retries: request.retries + 1, eta: new Date(Date.now() + decision.delayMs) };
@@ -73,16 +99,22 @@ export class FailureHandling {
         try {
           await this.publishToQueue(queue, copy, decision.delayMs, `retry ${next.retries} of task ${label}`);
         } catch (err) {
-          logger.error(`Task ${label} is due a retry, but its next attempt could not be published; handing it back to the broker in a few seconds: ${errorText(err)}`);
+          logger.error(
+            `Task ${label} is due a retry, but its next attempt could not be published; handing it back to the broker in a few seconds: ${errorText(err)}`,
+          );
           return isBrokerSideFailure(err)
             ? 'retry-unpublished'
             : this.deadLetter(queue, message, 'internal-error', new Error(`its retry could not be published: ${errorText(err)}`), request);
         }
         const limit = task.retryPolicy.maxRetries === null ? '' : ` of ${task.retryPolicy.maxRetries}`;
-        logger.warn(`Task ${label} failed in ${took}; retry ${next.retries}${limit} at ${next.eta.toISOString()}: ${errorText(decision.error)}`);
+        logger.warn(
+          `Task ${label} failed in ${took}; retry ${next.retries}${limit} at ${next.eta.toISOString()}: ${errorText(decision.error)}`,
+        );
         // The next attempt is already in the broker: a lost RETRY report must not requeue (and so duplicate) this one.
         if (reporter.wantsResult(request)) {
-          await reporter.retry(request, decision.error).catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${errorText(err)}`));
+          await reporter
+            .retry(request, decision.error)
+            .catch((err: unknown) => logger.warn(`Could not report RETRY for task ${label}: ${errorText(err)}`));
         }
         emitSafely(this.events, logger, 'task-retried', request, decision.error, decision.delayMs);
         return 'retried';
@@ -90,13 +122,27 @@ export class FailureHandling {
       case 'reject': {
         logger.warn(`Task ${label} rejected its message after ${took}: ${decision.error.message}`);
         const kept = reporter.wantsResult(request) ? await reporter.failure(request, decision.error, 'REJECTED') : undefined;
-        return this.deadLetter(queue, message, 'rejected', decision.error, request, kept && !kept.stored ? this.keptResult(kept.document) : undefined);
+        return this.deadLetter(
+          queue,
+          message,
+          'rejected',
+          decision.error,
+          request,
+          kept && !kept.stored ? this.keptResult(kept.document) : undefined,
+        );
       }
       case 'exhausted': {
         logger.error(`Task ${label} failed in ${took} with no retries left (maxRetries ${decision.maxRetries})`, decision.error);
         const kept = reporter.wantsResult(request) ? await reporter.failure(request, decision.error) : undefined;
         emitSafely(this.events, logger, 'task-failed', request, decision.error, runtimeMs);
-        return this.deadLetter(queue, message, 'max-retries', decision.error, request, kept && !kept.stored ? this.keptResult(kept.document) : undefined);
+        return this.deadLetter(
+          queue,
+          message,
+          'max-retries',
+          decision.error,
+          request,
+          kept && !kept.stored ? this.keptResult(kept.document) : undefined,
+        );
       }
       case 'fail': {
         logger.error(`Task ${label} failed in ${took}`, error);
@@ -115,7 +161,12 @@ export class FailureHandling {
    * requeue ('dead-letter-unpublished'), to the queue's own dead-letter exchange if it has one.
    */
   async deadLetter(
-    queue: string, message: ConsumeMessage, reason: DeadLetterReason, error: unknown, request?: TaskRequest, result?: string | Buffer,
+    queue: string,
+    message: ConsumeMessage,
+    reason: DeadLetterReason,
+    error: unknown,
+    request?: TaskRequest,
+    result?: string | Buffer,
   ): Promise<DeliveryOutcome> {
     const { logger } = this.app;
     const err = error instanceof Error ? error : new Error(String(error));
@@ -132,17 +183,28 @@ export class FailureHandling {
         this.app.deadLetterQueue,
       );
       const to = await publisher.publish(this.app.router.queue(queue), message, {
-        reason, error: errorText(err), task, attempts: retries + 1, deadLetteredAt: new Date(), ...(result !== undefined ? { result } : {}),
+        reason,
+        error: errorText(err),
+        task,
+        attempts: retries + 1,
+        deadLetteredAt: new Date(),
+        ...(result !== undefined ? { result } : {}),
       });
-      logger.error(`Dead-lettered ${what} from queue '${queue}' to ${to.exchange ? `exchange '${to.exchange}' (key '${to.routingKey}')` : `queue '${to.routingKey}'`} (${reason}): ${err.message}`);
+      logger.error(
+        `Dead-lettered ${what} from queue '${queue}' to ${to.exchange ? `exchange '${to.exchange}' (key '${to.routingKey}')` : `queue '${to.routingKey}'`} (${reason}): ${err.message}`,
+      );
       return 'dead-lettered';
     } catch (publishError) {
       // Handed back once already (it is redelivered) and still not taken: reject it rather than cycle.
       if (isBrokerSideFailure(publishError) && !message.fields.redelivered) {
-        logger.error(`Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}): ${errorText(publishError)}; handing it back to the broker in a few seconds.`);
+        logger.error(
+          `Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}): ${errorText(publishError)}; handing it back to the broker in a few seconds.`,
+        );
         return 'publish-failed';
       }
-      logger.error(`Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}); rejecting it without requeue: ${errorText(publishError)}`);
+      logger.error(
+        `Could not dead-letter ${what} from queue '${queue}' (${reason}: ${err.message}); rejecting it without requeue: ${errorText(publishError)}`,
+      );
       return 'dead-letter-unpublished';
     }
   }
@@ -153,8 +215,11 @@ export class FailureHandling {
     try {
       await this.publishToQueue(queue, encodedCopy(message), waitMs, `re-delayed from queue '${queue}'`);
     } catch (err) {
-      if (!isBrokerSideFailure(err)) return this.deadLetter(queue, message, 'internal-error', new Error(`it could not be re-delayed: ${errorText(err)}`), request);
-      this.app.logger.error(`Could not move task ${label} into the delay queues; handing it back to the broker in a few seconds: ${errorText(err)}`);
+      if (!isBrokerSideFailure(err))
+        return this.deadLetter(queue, message, 'internal-error', new Error(`it could not be re-delayed: ${errorText(err)}`), request);
+      this.app.logger.error(
+        `Could not move task ${label} into the delay queues; handing it back to the broker in a few seconds: ${errorText(err)}`,
+      );
       return 'publish-failed';
     }
     this.app.logger.debug(`Task ${label} is due at ${request.eta!.toISOString()}; moved to the broker's delay queues.`);
@@ -172,8 +237,17 @@ export class FailureHandling {
     try {
       await this.publishToQueue(queue, copy, 0, `redelivery ${redeliveries} of task ${label}`);
     } catch (err) {
-      if (!isBrokerSideFailure(err)) return this.deadLetter(queue, message, 'internal-error', new Error(`its redelivery could not be counted: ${errorText(err)}`), request);
-      this.app.logger.error(`Could not count redelivery ${redeliveries} of task ${label}; handing it back to the broker in a few seconds: ${errorText(err)}`);
+      if (!isBrokerSideFailure(err))
+        return this.deadLetter(
+          queue,
+          message,
+          'internal-error',
+          new Error(`its redelivery could not be counted: ${errorText(err)}`),
+          request,
+        );
+      this.app.logger.error(
+        `Could not count redelivery ${redeliveries} of task ${label}; handing it back to the broker in a few seconds: ${errorText(err)}`,
+      );
       return 'publish-failed';
     }
     this.app.logger.warn(
@@ -199,7 +273,9 @@ export class FailureHandling {
       const attempt = countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.internalErrors) + 1;
       const text = error instanceof Error ? (error.stack ?? errorText(error)) : String(error);
       if (attempt >= MAX_INTERNAL_ATTEMPTS) {
-        this.app.logger.error(`Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); dead-lettering it: ${text}`);
+        this.app.logger.error(
+          `Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); dead-lettering it: ${text}`,
+        );
         return await this.deadLetter(queue, message, 'internal-error', error);
       }
       const delayMs = internalRetryDelayMs(attempt);
@@ -209,20 +285,32 @@ export class FailureHandling {
         await this.publishToQueue(queue, copy, delayMs, `internal-error retry ${attempt}`);
       } catch (err) {
         if (!isBrokerSideFailure(err)) return await this.deadLetter(queue, message, 'internal-error', error);
-        this.app.logger.error(`Internal error while handling a message from '${queue}', and its retry could not be published (${errorText(err)}); handing it back to the broker in a few seconds: ${text}`);
+        this.app.logger.error(
+          `Internal error while handling a message from '${queue}', and its retry could not be published (${errorText(err)}); handing it back to the broker in a few seconds: ${text}`,
+        );
         return 'publish-failed';
       }
-      this.app.logger.error(`Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); trying again in ${delayMs / 1000} s: ${text}`);
+      this.app.logger.error(
+        `Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); trying again in ${delayMs / 1000} s: ${text}`,
+      );
       return 'internal-retried';
     } catch (last) {
-      this.app.logger.error(`Internal error while handling a message from '${queue}', and again while dead-lettering it; rejecting it without requeue: ${errorText(last)}`);
+      this.app.logger.error(
+        `Internal error while handling a message from '${queue}', and again while dead-lettering it; rejecting it without requeue: ${errorText(last)}`,
+      );
       return 'dead-letter-unpublished';
     }
   }
 
   /** Publish a message for `queue`, confirmed, through the broker's delay ladder when `delayMs` ≥ 1 s. */
   async publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void> {
-    const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: this.app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
+    const route: ResolvedRoute = {
+      exchange: '',
+      routingKey: queue,
+      queue: this.app.router.queue(queue),
+      reason,
+      matchedBy: 'explicit-queue',
+    };
     await this.app.producer().producer.publish(route, encoded, delayMs);
   }
 
@@ -239,7 +327,6 @@ export class FailureHandling {
     }
     return this.resultSerializer.contentEncoding === 'utf-8' ? encoded.toString('utf8') : encoded;
   }
-
 }
 
 /** `Name: message` of a thrown value, for logs and the x-taskq-error header. */

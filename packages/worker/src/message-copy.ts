@@ -1,5 +1,12 @@
 import {
-  buildTaskMessage, DELIVERY_COUNT_HEADERS, SIGNATURE_HEADER, type EncodedMessage, type IncomingProperties, type MessageSigner, type SerializerRegistry, type TaskRequest,
+  buildTaskMessage,
+  DELIVERY_COUNT_HEADERS,
+  SIGNATURE_HEADER,
+  type EncodedMessage,
+  type IncomingProperties,
+  type MessageSigner,
+  type SerializerRegistry,
+  type TaskRequest,
 } from '@taskq/core';
 
 /** A delivered message: its body and AMQP properties. */
@@ -45,8 +52,15 @@ export function retryCopy(
     const serializer = options.serializers.byContentType(request.contentType) ?? options.serializers.get('json');
     copy = buildTaskMessage(
       {
-        id: request.id, name: request.name, args: request.args, kwargs: request.kwargs, embed: request.embed,
-        eta: next.eta, retries: next.retries, ignoreResult: request.ignoreResult, timeLimit: request.timeLimit,
+        id: request.id,
+        name: request.name,
+        args: request.args,
+        kwargs: request.kwargs,
+        embed: request.embed,
+        eta: next.eta,
+        retries: next.retries,
+        ignoreResult: request.ignoreResult,
+        timeLimit: request.timeLimit,
         ...(request.expires ? { expires: request.expires } : {}),
         ...(request.rootId ? { rootId: request.rootId } : {}),
         ...(request.parentId ? { parentId: request.parentId } : {}),

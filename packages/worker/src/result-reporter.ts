@@ -1,6 +1,14 @@
 import {
-  buildResultMeta, ClosedError, exceptionInfo, shortRepr, TaskqError,
-  type Logger, type ResultMeta, type ResultStore, type TaskRequest, type TaskState,
+  buildResultMeta,
+  ClosedError,
+  exceptionInfo,
+  shortRepr,
+  TaskqError,
+  type Logger,
+  type ResultMeta,
+  type ResultStore,
+  type TaskRequest,
+  type TaskState,
 } from '@taskq/core';
 
 /** How long a worker keeps trying to store one result before it dead-letters it. */
@@ -82,7 +90,9 @@ export class ResultOutage {
     this.close();
     const seconds = ((Date.now() - this.since) / 1000).toFixed(1);
     this.since = undefined;
-    this.logger.info(`Result backend ${this.backend} is reachable again after ${seconds} s; held results are being stored, tasks start again.`);
+    this.logger.info(
+      `Result backend ${this.backend} is reachable again after ${seconds} s; held results are being stored, tasks start again.`,
+    );
     this.onChange(false);
   }
 }

@@ -1,4 +1,4 @@
-import { MaxRetriesExceededError, Reject, Retry, TaskqError, type RetryableError, type RetryPolicy } from '@taskq/core';
+import { MaxRetriesExceededError, Reject, Retry, type TaskqError, type RetryableError, type RetryPolicy } from '@taskq/core';
 
 /**
  * What happens after a handler threw: Celery's decisions (`Task.retry`, `autoretry_for`,
@@ -47,9 +47,11 @@ export function decideFailure(input: FailureInput): FailureDecision {
       return { kind: 'exhausted', error: cause, maxRetries };
     }
     const delayMs =
-      retry.countdown !== undefined ? retry.countdown * 1000
-      : retry.eta !== undefined ? Math.max(0, retry.eta.getTime() - input.now)
-      : policy.defaultRetryDelay * 1000;
+      retry.countdown !== undefined
+        ? retry.countdown * 1000
+        : retry.eta !== undefined
+          ? Math.max(0, retry.eta.getTime() - input.now)
+          : policy.defaultRetryDelay * 1000;
     return { kind: 'retry', error: retry.error !== undefined ? retry.error : error, delayMs, explicit: true };
   }
 
@@ -59,7 +61,13 @@ export function decideFailure(input: FailureInput): FailureDecision {
   if (policy.maxRetries !== null && retries + 1 > policy.maxRetries) return { kind: 'exhausted', error, maxRetries: policy.maxRetries };
   const seconds =
     policy.backoffBase > 0
-      ? backoffSeconds({ retries, base: policy.backoffBase, max: policy.backoffMax, jitter: policy.jitter, random: input.random ?? Math.random })
+      ? backoffSeconds({
+          retries,
+          base: policy.backoffBase,
+          max: policy.backoffMax,
+          jitter: policy.jitter,
+          random: input.random ?? Math.random,
+        })
       : policy.defaultRetryDelay;
   return { kind: 'retry', error, delayMs: seconds * 1000, explicit: false };
 }
@@ -118,6 +126,7 @@ function asRetry(error: unknown): RetryFields | undefined {
     countdown: typeof fields['countdown'] === 'number' ? fields['countdown'] : undefined,
     eta: eta instanceof Date ? eta : typeof eta === 'string' ? new Date(eta) : undefined,
     error: fields['error'],
-    maxRetries: typeof fields['maxRetries'] === 'number' || fields['maxRetries'] === null ? (fields['maxRetries'] as number | null) : undefined,
+    maxRetries:
+      typeof fields['maxRetries'] === 'number' || fields['maxRetries'] === null ? (fields['maxRetries'] as number | null) : undefined,
   };
 }

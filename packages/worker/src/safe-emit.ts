@@ -7,7 +7,10 @@ import type { WorkerEventMap } from './worker';
  * still settled as it should be (never turned into an internal error, never run again).
  */
 export function emitSafely<K extends keyof WorkerEventMap>(
-  events: EventEmitter<WorkerEventMap>, logger: Logger, event: K, ...args: WorkerEventMap[K]
+  events: EventEmitter<WorkerEventMap>,
+  logger: Logger,
+  event: K,
+  ...args: WorkerEventMap[K]
 ): void {
   try {
     (events.emit as (event: K, ...args: WorkerEventMap[K]) => boolean)(event, ...args);

@@ -1,13 +1,19 @@
 import {
-  bindArguments, resolveTimeLimits, runInTaskContext, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded,
-  type Logger, type Task, type TaskContext, type TimeLimitSettings,
+  bindArguments,
+  resolveTimeLimits,
+  runInTaskContext,
+  SoftTimeLimitExceeded,
+  TaskqError,
+  TimeLimitExceeded,
+  type Logger,
+  type Task,
+  type TaskContext,
+  type TimeLimitSettings,
 } from '@taskq/core';
 import type { ThreadPool } from './thread-pool';
 
 /** How one run of a handler ended. */
-export type ExecutionResult =
-  | { ok: true; value: unknown; runtimeMs: number }
-  | { ok: false; error: unknown; runtimeMs: number };
+export type ExecutionResult = { ok: true; value: unknown; runtimeMs: number } | { ok: false; error: unknown; runtimeMs: number };
 
 /** What the worker lends the executor. */
 export interface ExecuteOptions {
@@ -88,8 +94,12 @@ export function executeTask(
 
 /** Wait for a run, aborting its signal at the soft limit and giving up on it at the hard one. */
 async function underLimits(
-  run: HandlerRun, limits: { soft?: number | undefined; hard?: number | undefined }, label: string, started: number,
-  runtimeMs: () => number, logger: Logger | undefined,
+  run: HandlerRun,
+  limits: { soft?: number | undefined; hard?: number | undefined },
+  label: string,
+  started: number,
+  runtimeMs: () => number,
+  logger: Logger | undefined,
 ): Promise<ExecutionResult> {
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -143,7 +153,10 @@ type SettledRun = { ok: true; value: unknown } | { ok: false; error: unknown };
  * that returns or throws synchronously is `settled` at once; one that returns a promise is a `run`.
  */
 function startHere(
-  task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext, crashes: CrashRegistry | undefined,
+  task: Task<unknown[], unknown>,
+  args: unknown[],
+  context: ExecutionContext,
+  crashes: CrashRegistry | undefined,
 ): { settled: SettledRun; run?: undefined } | { settled?: undefined; run: HandlerRun } {
   const here = runContext(context);
   // Registered before the handler starts: it may schedule a throwing callback and still return synchronously.
@@ -175,11 +188,18 @@ function startHere(
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** Run the handler in a task thread, which the hard limit terminates. */
-function startInThread(task: Task<unknown[], unknown>, args: unknown[], context: ExecutionContext, threads: ThreadPool | undefined): HandlerRun {
+function startInThread(
+  task: Task<unknown[], unknown>,
+  args: unknown[],
+  context: ExecutionContext,
+  threads: ThreadPool | undefined,
+): HandlerRun {
   if (!threads) {
     throw new TaskqError('THREAD_POOL_MISSING', `Task ${task.name} has isolate: 'thread', but this executor was given no thread pool.`);
   }
@@ -196,7 +216,9 @@ function startInThread(task: Task<unknown[], unknown>, args: unknown[], context:
 /** Log when a handler left behind at its hard limit finishes after all, so operators see it. */
 function watchAbandoned(result: Promise<unknown>, label: string, started: number, logger: Logger | undefined): void {
   const late = (how: string) => () =>
-    logger?.warn(`Task ${label} ${how} ${((performance.now() - started) / 1000).toFixed(3)} s after it started, past its hard time limit; the outcome was discarded.`);
+    logger?.warn(
+      `Task ${label} ${how} ${((performance.now() - started) / 1000).toFixed(3)} s after it started, past its hard time limit; the outcome was discarded.`,
+    );
   result.then(late('returned'), late('threw'));
 }
 

@@ -6,9 +6,7 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as Core from '@taskq/core';
-import {
-  reviveError, serializeError, type ErrorClasses, type FromThread, type ThreadData, type ToThread,
-} from './thread-protocol';
+import { reviveError, serializeError, type ErrorClasses, type FromThread, type ThreadData, type ToThread } from './thread-protocol';
 import { importTasksModule } from './tasks-module';
 
 type CoreModule = typeof Core;
@@ -26,7 +24,12 @@ async function loadApp(): Promise<{ app: Core.TaskqApp; core: CoreModule }> {
   const loaded = await importTasksModule(modulePath, tsx ?? {});
   // Use the copy of @taskq/core the module itself uses, so its currentTask() sees our context.
   const core = requireCoreNear(modulePath);
-  const candidates = [loaded['app'], loaded['default'], (loaded['default'] as Record<string, unknown> | undefined)?.['app'], ...Object.values(loaded)];
+  const candidates = [
+    loaded['app'],
+    loaded['default'],
+    (loaded['default'] as Record<string, unknown> | undefined)?.['app'],
+    ...Object.values(loaded),
+  ];
   const app = candidates.find((value) => (value as { isTaskqApp?: unknown } | null)?.isTaskqApp === true) as Core.TaskqApp | undefined;
   if (!app) throw new Error(`The module ${modulePath} does not export a taskq app (as 'app', default, or any named export).`);
   // The worker's app may have been reconfigured after loading (taskq worker --broker, --config, …): so is this copy.

@@ -1,10 +1,25 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
-import { Reject, Retry, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded, type AppOverrides, type Logger, type TaskqApp } from '@taskq/core';
 import {
-  reviveError, serializeError, type ErrorClasses, type FromThread, type SerializedError, type ThreadData,
-  type ThreadTaskContext, type ToThread,
+  Reject,
+  Retry,
+  SoftTimeLimitExceeded,
+  TaskqError,
+  TimeLimitExceeded,
+  type AppOverrides,
+  type Logger,
+  type TaskqApp,
+} from '@taskq/core';
+import {
+  reviveError,
+  serializeError,
+  type ErrorClasses,
+  type FromThread,
+  type SerializedError,
+  type ThreadData,
+  type ThreadTaskContext,
+  type ToThread,
 } from './thread-protocol';
 import { findTsx, isTypeScript } from './tasks-module';
 
@@ -260,9 +275,10 @@ class TaskThread {
 }
 
 function loadError(data: ThreadData, error: SerializedError): TaskqError {
-  const hint = isTypeScript(data.modulePath) && !data.tsx?.cjs
-    ? ' It is TypeScript and tsx was not found next to it or the program: install tsx, or build the module to JavaScript.'
-    : '';
+  const hint =
+    isTypeScript(data.modulePath) && !data.tsx?.cjs
+      ? ' It is TypeScript and tsx was not found next to it or the program: install tsx, or build the module to JavaScript.'
+      : '';
   return new TaskqError(
     'THREAD_LOAD_FAILED',
     `A worker thread could not load the tasks module ${data.modulePath}: ${error.name}: ${error.message}.${hint}`,

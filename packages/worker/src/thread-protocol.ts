@@ -58,7 +58,8 @@ export function serializeError(error: unknown): SerializedError {
   const fields: SerializedError['fields'] = {};
   for (const [key, value] of Object.entries(error)) {
     if (value instanceof Error) fields[key] = { $error: serializeError(value) };
-    else if (value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value as FieldValue;
+    else if (value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value))
+      fields[key] = value as FieldValue;
   }
   const serialized: SerializedError = { name: error.name, message: error.message, fields };
   if (error.stack !== undefined) serialized.stack = error.stack;
@@ -74,7 +75,11 @@ export function reviveError(serialized: SerializedError, classes: ErrorClasses =
   const known = typeof code === 'string' ? classes[code] : undefined;
   const error: Error = known ? Object.create(known.prototype as object) : new Error(serialized.message);
   Object.defineProperty(error, 'message', { value: serialized.message, writable: true, configurable: true });
-  Object.defineProperty(error, 'stack', { value: serialized.stack ?? `${serialized.name}: ${serialized.message}`, writable: true, configurable: true });
+  Object.defineProperty(error, 'stack', {
+    value: serialized.stack ?? `${serialized.name}: ${serialized.message}`,
+    writable: true,
+    configurable: true,
+  });
   for (const [key, value] of Object.entries(serialized.fields)) {
     (error as unknown as Record<string, unknown>)[key] = isNestedError(value) ? reviveError(value.$error, classes) : value;
   }

@@ -1,8 +1,21 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  DELIVERY_COUNT_HEADERS, MAX_DELAY_SECONDS, Retry, TaskqError, checkTimeLimits, parseTaskMessage, unknownQueueWarning,
-  type AcceptList, type LazyConnection, type Logger, type ResultStore, type RetryRequest, type Task, type TaskqApp, type TaskRequest,
+  DELIVERY_COUNT_HEADERS,
+  MAX_DELAY_SECONDS,
+  Retry,
+  TaskqError,
+  checkTimeLimits,
+  parseTaskMessage,
+  unknownQueueWarning,
+  type AcceptList,
+  type LazyConnection,
+  type Logger,
+  type ResultStore,
+  type RetryRequest,
+  type Task,
+  type TaskqApp,
+  type TaskRequest,
 } from '@taskq/core';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
 import { ChannelSettler } from './channel-settler';
@@ -97,7 +110,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.connection = app.openConnection('worker');
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
-    this.threads = new ThreadPool({ size: this.concurrency, modulePath: () => app.sourceModule, overrides: () => app.overrides, logger: app.logger });
+    this.threads = new ThreadPool({
+      size: this.concurrency,
+      modulePath: () => app.sourceModule,
+      overrides: () => app.overrides,
+      logger: app.logger,
+    });
     const resultSerializer = app.serializers.get(options.resultSerializer ?? 'json');
     this.failures = new FailureHandling(app, () => this.reporter!, this, resultSerializer, this.maxRedeliveries);
     this.outage = new ResultOutage(
@@ -112,7 +130,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
     if (options.handleProcessErrors ?? true) this.crashGuard = new CrashGuard(app.logger, (error, kind) => this.onFatal(error, kind));
     this.execution = {
-      timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit }, threads: this.threads, logger: app.logger,
+      timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit },
+      threads: this.threads,
+      logger: app.logger,
       ...(this.crashGuard ? { crashes: this.crashGuard } : {}),
     };
   }
@@ -179,7 +199,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.channel = channel;
     this.settler = settler;
     for (const queue of this.queues) {
-      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message, settler), { noAck: false });
+      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message, settler), {
+        noAck: false,
+      });
       this.consumerTags.push(consumerTag);
     }
   }
@@ -207,7 +229,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         drained = await this.waitIdle(5_000);
       }
       if (!drained) {
-        this.app.logger.warn(`${this.inFlight} task(s) still running after ${this.drainTimeoutMs} ms; closing: the broker will redeliver them.`);
+        this.app.logger.warn(
+          `${this.inFlight} task(s) still running after ${this.drainTimeoutMs} ms; closing: the broker will redeliver them.`,
+        );
       }
     }
     this.crashGuard?.uninstall();
@@ -359,7 +383,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private onFatal(error: unknown, kind: CrashKind): void {
     if (this.fatal) return;
     this.fatal = true;
-    this.app.logger.error(`An ${kind} outside any task: ${errorText(error)}. Exiting (code 1); the tasks in hand go back to the broker.`, error);
+    this.app.logger.error(
+      `An ${kind} outside any task: ${errorText(error)}. Exiting (code 1); the tasks in hand go back to the broker.`,
+      error,
+    );
     this.settler?.flush();
     const closing = this.channel?.close().catch(() => undefined) ?? Promise.resolve();
     const exit = (): never => process.exit(1);
@@ -371,7 +398,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const { logger } = this.app;
     const reporter = this.reporter!;
     // Size and signature are checked before a single byte is decoded.
-    const refusal = screenDelivery(message.content, message.properties, { maxMessageBytes: this.app.maxMessageBytes, signer: this.app.signer });
+    const refusal = screenDelivery(message.content, message.properties, {
+      maxMessageBytes: this.app.maxMessageBytes,
+      signer: this.app.signer,
+    });
     if (refusal) return this.failures.deadLetter(queue, message, refusal.reason, refusal.error);
     let request: TaskRequest;
     try {
@@ -409,7 +439,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       logger.warn(`Task ${label} expired at ${request.expires.toISOString()}; not running it.`);
       if (!reporter.wantsResult(request)) return 'expired';
       const error = new TaskqError('TASK_EXPIRED', `Task ${label} expired at ${request.expires.toISOString()} before it could run.`);
-      return reporter.failure(request, error, 'REVOKED').then((report) => this.failures.afterReport(queue, message, request, report, 'expired'));
+      return reporter
+        .failure(request, error, 'REVOKED')
+        .then((report) => this.failures.afterReport(queue, message, request, report, 'expired'));
     }
 
     // A counted copy was redelivered before, though the broker delivers the copy itself afresh.
@@ -423,19 +455,27 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private execute(
-    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, redelivered: boolean,
+    queue: string,
+    message: ConsumeMessage,
+    request: TaskRequest,
+    task: Task<unknown[], unknown>,
+    redelivered: boolean,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
     if (this.logs.debug) this.app.logger.debug(`Task ${request.name}[${request.id}] received from '${queue}'.`);
-    const result = executeTask(task, {
-      id: request.id,
-      name: request.name,
-      kwargs: request.kwargs,
-      retries: request.retries,
-      redelivered,
-      queue,
-      request,
-      retry: throwRetry,
-    }, this.execution);
+    const result = executeTask(
+      task,
+      {
+        id: request.id,
+        name: request.name,
+        kwargs: request.kwargs,
+        retries: request.retries,
+        redelivered,
+        queue,
+        request,
+        retry: throwRetry,
+      },
+      this.execution,
+    );
     return result instanceof Promise
       ? result.then((done) => this.afterRunSafely(queue, message, request, task, done))
       : this.afterRunSafely(queue, message, request, task, result);
@@ -443,10 +483,17 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** The task ran: whatever goes wrong from here, it is never run again because of it. */
   private afterRunSafely(
-    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, result: ExecutionResult,
+    queue: string,
+    message: ConsumeMessage,
+    request: TaskRequest,
+    task: Task<unknown[], unknown>,
+    result: ExecutionResult,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
     const ranAnyway = (err: unknown): DeliveryOutcome => {
-      this.app.logger.error(`Internal error after task ${request.name}[${request.id}] ran; acking it (it is not run again): ${errorText(err)}`, err);
+      this.app.logger.error(
+        `Internal error after task ${request.name}[${request.id}] ran; acking it (it is not run again): ${errorText(err)}`,
+        err,
+      );
       return result.ok ? 'succeeded' : 'failed';
     };
     try {
@@ -458,11 +505,17 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private afterRun(
-    queue: string, message: ConsumeMessage, request: TaskRequest, task: Task<unknown[], unknown>, result: ExecutionResult,
+    queue: string,
+    message: ConsumeMessage,
+    request: TaskRequest,
+    task: Task<unknown[], unknown>,
+    result: ExecutionResult,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
     if (!result.ok) return this.failures.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
     if (this.logs.info) {
-      this.app.logger.info(`Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`);
+      this.app.logger.info(
+        `Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`,
+      );
     }
     const reporter = this.reporter!;
     if (!reporter.wantsResult(request)) {
@@ -505,7 +558,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         `  queues:      ${queues.join(', ')}`,
         `  concurrency: ${this.concurrency} (prefetch ${this.prefetch})`,
         ...(this.options.timeLimit || this.options.softTimeLimit
-          ? [`  time limits: hard ${seconds(this.options.timeLimit)}, soft ${seconds(this.options.softTimeLimit)} (defaults; tasks and callers may set their own)`]
+          ? [
+              `  time limits: hard ${seconds(this.options.timeLimit)}, soft ${seconds(this.options.softTimeLimit)} (defaults; tasks and callers may set their own)`,
+            ]
           : []),
         `  accept:      ${this.accept.contentTypes.join(', ')} (bodies up to ${app.maxMessageBytes} bytes)`,
         `  signing:     ${app.signer ? (app.signer.required ? 'HMAC-SHA256, signatures required' : 'HMAC-SHA256, unsigned messages allowed') : 'off'}`,

@@ -1,7 +1,17 @@
 import { inspect } from 'node:util';
 import {
-  countDeadLetters, createApp, createConsoleLogger, DEFAULT_LIST_LIMIT, findDeadLetters, listDeadLetters, purgeDeadLetters,
-  replayDeadLetters, TaskqError, type ChannelSource, type DeadLetter, type TaskqApp,
+  countDeadLetters,
+  createApp,
+  createConsoleLogger,
+  DEFAULT_LIST_LIMIT,
+  findDeadLetters,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  TaskqError,
+  type ChannelSource,
+  type DeadLetter,
+  type TaskqApp,
 } from '@taskq/core';
 import { UsageError } from '../cli-error';
 import { loadApp } from '../load-app';
@@ -50,7 +60,10 @@ export async function runDeadLettersInspect(taskId: string, options: DeadLetters
 }
 
 export async function runDeadLettersReplay(
-  taskIds: string[], options: DeadLettersOptions & { all?: boolean }, out: Write = stdout, err: Write = (s) => process.stderr.write(s),
+  taskIds: string[],
+  options: DeadLettersOptions & { all?: boolean },
+  out: Write = stdout,
+  err: Write = (s) => process.stderr.write(s),
 ): Promise<number> {
   if (taskIds.length === 0 && !options.all) {
     throw new UsageError('Name the task ids to replay (taskq dead-letters replay <id>…), or pass --all.');
@@ -58,7 +71,8 @@ export async function runDeadLettersReplay(
   if (taskIds.length > 0 && options.all) throw new UsageError('Pass task ids or --all, not both.');
   return withDeadLetterQueue(options, async (source, queue) => {
     const report = await replayDeadLetters(source, queue, options.all ? undefined : taskIds);
-    for (const done of report.replayed) out(`Replayed ${done.id ?? '(no id)'}${done.task ? ` (${done.task})` : ''} to queue '${done.queue}'.\n`);
+    for (const done of report.replayed)
+      out(`Replayed ${done.id ?? '(no id)'}${done.task ? ` (${done.task})` : ''} to queue '${done.queue}'.\n`);
     for (const failed of report.failed) err(`taskq: could not replay ${failed.id ?? '(no id)'}: ${failed.error}\n`);
     for (const id of report.notFound) err(`taskq: no dead letter for task '${id}' in '${queue}'.\n`);
     out(`Replayed ${report.replayed.length} dead letter${report.replayed.length === 1 ? '' : 's'} from '${queue}'.\n`);
@@ -111,13 +125,20 @@ function describeLetter(letter: DeadLetter, queue: string, app: TaskqApp): strin
     `  dead-lettered at: ${cell(s.deadLetteredAt)}`,
     'Properties:',
     ...Object.entries({
-      'content-type': p.contentType, 'content-encoding': p.contentEncoding, 'correlation-id': p.correlationId,
-      'reply-to': p.replyTo, priority: p.priority, 'delivery-mode': p.deliveryMode, 'message-id': p.messageId,
+      'content-type': p.contentType,
+      'content-encoding': p.contentEncoding,
+      'correlation-id': p.correlationId,
+      'reply-to': p.replyTo,
+      priority: p.priority,
+      'delivery-mode': p.deliveryMode,
+      'message-id': p.messageId,
     })
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `  ${key}: ${String(value)}`),
     'Headers:',
-    ...Object.keys(p.headers ?? {}).sort().map((key) => `  ${key}: ${show(p.headers![key])}`),
+    ...Object.keys(p.headers ?? {})
+      .sort()
+      .map((key) => `  ${key}: ${show(p.headers![key])}`),
     `Body (${cell(p.contentType)}, ${content.length} bytes):`,
     ...describeBody(content, p.contentType, app),
   ];
@@ -127,13 +148,19 @@ function describeLetter(letter: DeadLetter, queue: string, app: TaskqApp): strin
 /** Decode with the app's accept list (never pickle); fall back to a printable preview. */
 function describeBody(content: Buffer, contentType: unknown, app: TaskqApp): string[] {
   try {
-    const body = app.acceptList().check(typeof contentType === 'string' ? contentType : undefined).decode(content);
+    const body = app
+      .acceptList()
+      .check(typeof contentType === 'string' ? contentType : undefined)
+      .decode(content);
     if (Array.isArray(body) && body.length === 3) {
       return [`  args:   ${show(body[0])}`, `  kwargs: ${show(body[1])}`, `  embed:  ${show(body[2])}`];
     }
     return [`  ${show(body)}`];
   } catch (err) {
-    const preview = content.subarray(0, 512).toString('utf8').replace(/[^\x20-\x7e\n]/g, '·');
+    const preview = content
+      .subarray(0, 512)
+      .toString('utf8')
+      .replace(/[^\x20-\x7e\n]/g, '·');
     return [`  (not decoded: ${(err as Error).message})`, `  ${preview}${content.length > 512 ? '…' : ''}`];
   }
 }
@@ -150,5 +177,5 @@ function cell(value: unknown): string {
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

@@ -14,7 +14,11 @@ export interface RoutesCommandOptions {
  * `taskq routes <task…>`: print where each task would be sent and why, without connecting.
  * Works from a routing config alone (`--config`) or from the app's (`--app`).
  */
-export async function runRoutesCommand(taskNames: string[], options: RoutesCommandOptions, out = (s: string) => process.stdout.write(s)): Promise<number> {
+export async function runRoutesCommand(
+  taskNames: string[],
+  options: RoutesCommandOptions,
+  out = (s: string) => process.stdout.write(s),
+): Promise<number> {
   let app: TaskqApp;
   if (options.app) {
     app = await loadApp(options.app);
@@ -37,7 +41,7 @@ export async function runRoutesCommand(taskNames: string[], options: RoutesComma
       `  queue:       ${queue ? `${queue.name}${queue.maxPriority ? ` (max priority ${queue.maxPriority})` : ' (no priority)'}${queue.durable ? ', durable' : ', transient'}` : '(decided by the exchange’s bindings)'}`,
       `  why:         ${route.reason}`,
     ];
-    out(lines.join('\n') + '\n');
+    out(`${lines.join('\n')}\n`);
   }
   return 0;
 }

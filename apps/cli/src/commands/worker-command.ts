@@ -42,9 +42,12 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
     ...tlsOverride(options),
   });
-  const queues = options.queue?.flatMap((q) => q.split(',')).map((q) => q.trim()).filter(Boolean);
+  const queues = options.queue
+    ?.flatMap((q) => q.split(','))
+    .map((q) => q.trim())
+    .filter(Boolean);
   const worker = new Worker(app, {
-    ...(queues && queues.length ? { queues } : {}),
+    ...(queues?.length ? { queues } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(prefetchMultiplier !== undefined ? { prefetchMultiplier } : {}),
     ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),

@@ -81,9 +81,20 @@ describe('taskq CLI as a process', () => {
   });
 
   it('exits 1 with one clear line when the Redis result backend is unreachable at start', async () => {
-    const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', BROKER_URL, '--result-backend', 'redis://:redis-secret@127.0.0.1:1/0']);
+    const { code, stderr } = await runCli([
+      'worker',
+      '--app',
+      TASKS_TS,
+      '--broker',
+      BROKER_URL,
+      '--result-backend',
+      'redis://:redis-secret@127.0.0.1:1/0',
+    ]);
     expect(code).toBe(1);
-    const lines = stderr.trim().split('\n').filter((line) => line.startsWith('taskq:'));
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('taskq:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/Cannot reach the Redis result backend at redis:\/\/:\*\*\*\*@127\.0\.0\.1:1\/0/);
     expect(stderr).not.toContain('redis-secret');
@@ -125,7 +136,11 @@ describe('taskq CLI as a process', () => {
 
   it.each([
     // Exit 2: the command line is wrong (commander's usage errors and bad option values alike).
-    [['worker', '--app', TASKS_TS, '--concurrency', 'many'], 2, /^taskq: error: option '-c, --concurrency <n>' argument 'many' is invalid\. Expected a whole number ≥ 1\./],
+    [
+      ['worker', '--app', TASKS_TS, '--concurrency', 'many'],
+      2,
+      /^taskq: error: option '-c, --concurrency <n>' argument 'many' is invalid\. Expected a whole number ≥ 1\./,
+    ],
     [['worker', '--app', TASKS_TS, '--time-limit', '0'], 2, /option '--time-limit <seconds>' argument '0' is invalid/],
     [['worker', '--app', TASKS_TS, '--no-such-flag'], 2, /^taskq: error: unknown option '--no-such-flag'/],
     [['worker', '--app', TASKS_TS, '--broker', 'redis://localhost'], 1, /Unsupported broker URL scheme 'redis:'/],
@@ -149,7 +164,7 @@ describe('taskq CLI as a process', () => {
     expect(errors).toEqual([
       "taskq: error: RabbitMQ at amqp://guest:****@127.0.0.1:5672/no%2Fsuch-vhost refused virtual host 'no/such-vhost' " +
         "(530 NOT_ALLOWED - vhost no/such-vhost not found): it does not exist, or user 'guest' is not permitted on it. " +
-        "Create it with 'rabbitmqctl add_vhost no/such-vhost' and 'rabbitmqctl set_permissions -p no/such-vhost guest \".*\" \".*\" \".*\"', " +
+        'Create it with \'rabbitmqctl add_vhost no/such-vhost\' and \'rabbitmqctl set_permissions -p no/such-vhost guest ".*" ".*" ".*"\', ' +
         "or fix the vhost in the broker URL (the path after host:port; leave it out for the default vhost '/').",
     ]);
     expect(stderr).not.toContain('ConnectionOpenOk');
@@ -187,10 +202,17 @@ describe('taskq CLI as a process', () => {
   it('`taskq routes` shows where a task goes and why, without a broker', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskq-cli-routes-'));
     try {
-      writeFileSync(join(dir, 'reports.yaml'), 'exchange: media\nexchangeType: topic\nbindingKeys: [reports.#]\nroutingKey: reports.pdf\ntasks: ["reports.*"]\n');
-      const { code, stdout } = await runCli(['routes', 'reports.monthly', 'other.task', '--config', dir], { TASKQ_BROKER_URL: 'amqp://nobody@127.0.0.1:1' });
+      writeFileSync(
+        join(dir, 'reports.yaml'),
+        'exchange: media\nexchangeType: topic\nbindingKeys: [reports.#]\nroutingKey: reports.pdf\ntasks: ["reports.*"]\n',
+      );
+      const { code, stdout } = await runCli(['routes', 'reports.monthly', 'other.task', '--config', dir], {
+        TASKQ_BROKER_URL: 'amqp://nobody@127.0.0.1:1',
+      });
       expect(code).toBe(0);
-      expect(stdout).toContain('reports.monthly\n  exchange:    media (topic)\n  routing key: reports.pdf\n  queue:       reports (max priority 10), durable');
+      expect(stdout).toContain(
+        'reports.monthly\n  exchange:    media (topic)\n  routing key: reports.pdf\n  queue:       reports (max priority 10), durable',
+      );
       expect(stdout).toMatch(/why:\s+.*reports\.\*.*reports\.yaml/);
       expect(stdout).toContain("other.task\n  exchange:    '' (default exchange)\n  routing key: celery");
     } finally {

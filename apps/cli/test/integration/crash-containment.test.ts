@@ -26,7 +26,20 @@ describe('crash containment (taskq worker processes)', () => {
 
   function worker(queue: string, dead: string, extra: string[] = [], env: Record<string, string> = {}): CliProcess {
     const cli = new CliProcess(
-      ['worker', '--app', join(FIXTURES, 'crash-tasks.ts'), '--queue', queue, '--concurrency', '4', '--broker', BROKER_URL, '--loglevel', 'info', ...extra],
+      [
+        'worker',
+        '--app',
+        join(FIXTURES, 'crash-tasks.ts'),
+        '--queue',
+        queue,
+        '--concurrency',
+        '4',
+        '--broker',
+        BROKER_URL,
+        '--loglevel',
+        'info',
+        ...extra,
+      ],
       { CRASH_RECORD_FILE: record, CRASH_DEAD_LETTER_QUEUE: dead, ...env },
     );
     processes.push(cli);
@@ -35,7 +48,9 @@ describe('crash containment (taskq worker processes)', () => {
 
   function runs(task: string): number {
     if (!existsSync(record)) return 0;
-    return readFileSync(record, 'utf8').split('\n').filter((line) => line.startsWith(`${task} `)).length;
+    return readFileSync(record, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith(`${task} `)).length;
   }
 
   it('fails a task that throws from a timer or leaves an unhandled rejection, and keeps serving', async () => {
@@ -57,7 +72,9 @@ describe('crash containment (taskq worker processes)', () => {
     expect(cli.child.exitCode).toBeNull();
     expect(runs('crash.timer')).toBe(1);
     expect(runs('crash.reject')).toBe(1);
-    expect(cli.stdout + cli.stderr).toMatch(/Task crash\.timer\[[^\]]+\] raised an uncaught exception: it fails with that error; the worker keeps running/);
+    expect(cli.stdout + cli.stderr).toMatch(
+      /Task crash\.timer\[[^\]]+\] raised an uncaught exception: it fails with that error; the worker keeps running/,
+    );
   });
 
   it("ends only its thread when an isolate: 'thread' task calls process.exit(): the task fails once, the worker lives", async () => {
@@ -111,7 +128,11 @@ describe('crash containment (taskq worker processes)', () => {
         for (const p of processes) console.log(p.stdout + p.stderr);
         throw e;
       }
-      await BrokerFixture.eventually(async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount === 1, 'the poison task dead-lettered', 60_000);
+      await BrokerFixture.eventually(
+        async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount === 1,
+        'the poison task dead-lettered',
+        60_000,
+      );
       const letter = (await broker.get(dead))!;
       expect(letter.properties.headers!['x-taskq-reason']).toBe('worker-crash');
       expect(letter.properties.headers!['id']).toBe('poison-1');

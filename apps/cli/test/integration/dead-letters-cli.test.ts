@@ -27,11 +27,18 @@ describe('taskq dead-letters', () => {
     const worker = new Worker(app, { queues: [queue], concurrency: 1, drainTimeoutMs: 1000 }); // knows no task: cli.add is unknown here
     await worker.start();
     ids = [];
-    for (const args of [[2, 3], [20, 22]]) ids.push((await app.sendTask('cli.add', args, { queue, ignoreResult: true })).id);
+    for (const args of [
+      [2, 3],
+      [20, 22],
+    ])
+      ids.push((await app.sendTask('cli.add', args, { queue, ignoreResult: true })).id);
     await broker.withChannel(async (ch) => {
       ch.sendToQueue(queue, Buffer.from('{not json'), { contentType: 'application/json', headers: { task: 'cli.add', id: 'garbled-1' } });
     });
-    await BrokerFixture.eventually(async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount === 3, 'three dead letters');
+    await BrokerFixture.eventually(
+      async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount === 3,
+      'three dead letters',
+    );
     await worker.stop();
   });
 
@@ -46,7 +53,9 @@ describe('taskq dead-letters', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+TASK\s+REASON\s+ORIGINAL QUEUE\s+ATTEMPTS\s+DEAD-LETTERED AT$/);
-    expect(lines[1]).toMatch(new RegExp(`^${ids[0]}\\s+cli\\.add\\s+unknown-task\\s+${queue.replace(/\./g, '\\.')}\\s+1\\s+\\d{4}-\\d\\d-\\d\\dT`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^${ids[0]}\\s+cli\\.add\\s+unknown-task\\s+${queue.replace(/\./g, '\\.')}\\s+1\\s+\\d{4}-\\d\\d-\\d\\dT`),
+    );
     expect(lines[2]).toMatch(new RegExp(`^${ids[1]}\\s+cli\\.add\\s+unknown-task\\s`));
     expect(lines[3]).toMatch(/^garbled-1\s+cli\.add\s+malformed\s/);
     expect(lines[4]).toBe(`3 dead letters in '${dead}' (showing all). Details: taskq dead-letters inspect <id>`);
@@ -76,7 +85,7 @@ describe('taskq dead-letters', () => {
     expect(stdout).toContain('  args:   [ 20, 22 ]');
     expect(stdout).toContain('  kwargs: {}');
     const garbled = await dlq('inspect', 'garbled-1');
-    expect(garbled.stdout).toMatch(/\(not decoded: .*\)\n  \{not json/);
+    expect(garbled.stdout).toMatch(/\(not decoded: .*\)\n {2}\{not json/);
   });
 
   it('inspect of an unknown id: one line, exit 1', async () => {
@@ -115,7 +124,9 @@ describe('taskq dead-letters', () => {
   it('purge refuses without --yes, then deletes and counts', async () => {
     const refused = await dlq('purge');
     expect(refused.code).toBe(2); // a command line missing --yes is a usage error
-    expect(refused.stderr.trim()).toBe(`taskq: error: Refusing to purge: this deletes all 3 dead letters in '${dead}' for good. Run again with --yes.`);
+    expect(refused.stderr.trim()).toBe(
+      `taskq: error: Refusing to purge: this deletes all 3 dead letters in '${dead}' for good. Run again with --yes.`,
+    );
     expect((await broker.counts(dead)).messageCount).toBe(3);
     const purged = await dlq('purge', '--yes');
     expect(purged.code).toBe(0);

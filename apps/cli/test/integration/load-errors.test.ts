@@ -48,7 +48,10 @@ describe('taskq worker explains a tasks module that cannot load, in one line', (
     const module = write(type, file, source);
     const { code, stderr } = await runCli(['worker', '--app', module]);
     expect(code).toBe(1);
-    expectOneLine(stderr, `Could not load the tasks module ${module}: cannot find module 'left-pad' imported from ${module} (install it, or fix the import)`);
+    expectOneLine(
+      stderr,
+      `Could not load the tasks module ${module}: cannot find module 'left-pad' imported from ${module} (install it, or fix the import)`,
+    );
   });
 
   it('top-level await in a CommonJS TypeScript module: says how to make it an ES module', async () => {
@@ -56,12 +59,18 @@ describe('taskq worker explains a tasks module that cannot load, in one line', (
     const { code, stderr } = await runCli(['worker', '--app', module]);
     expect(code).toBe(1);
     expect(stderr).toContain(`SyntaxError at ${module}:1:20: Top-level await is currently not supported`);
-    expect(stderr).toContain('Top-level await needs an ES module: name the file .mts (or .mjs), or add "type": "module" to its package.json.');
+    expect(stderr).toContain(
+      'Top-level await needs an ES module: name the file .mts (or .mjs), or add "type": "module" to its package.json.',
+    );
     expect(stderr).not.toMatch(NO_STACK);
   });
 
   it('an error thrown while the module runs: its name, message and where in the module', async () => {
-    const module = write('module', 'tasks.ts', "const n: number = 1;\nif (n) throw new RangeError('no app today');\nexport const app = n;\n");
+    const module = write(
+      'module',
+      'tasks.ts',
+      "const n: number = 1;\nif (n) throw new RangeError('no app today');\nexport const app = n;\n",
+    );
     const { code, stderr } = await runCli(['worker', '--app', module]);
     expect(code).toBe(1);
     expectOneLine(stderr, `Could not load the tasks module ${module}: RangeError: no app today (at ${module}:2:14)`);

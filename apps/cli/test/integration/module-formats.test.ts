@@ -70,12 +70,17 @@ describe('taskq worker loads CommonJS and ES module tasks modules', () => {
     const { dir, module } = project(type, file, source);
     dirs.push(dir);
     const queue = broker.queue(uniqueName('formats'));
-    const cli = new CliProcess(['worker', '--app', module, '--queue', queue, '--broker', BROKER_URL, '--concurrency', '1'], { TASKQ_BROKER_URL: BROKER_URL });
+    const cli = new CliProcess(['worker', '--app', module, '--queue', queue, '--broker', BROKER_URL, '--concurrency', '1'], {
+      TASKQ_BROKER_URL: BROKER_URL,
+    });
     processes.push(cli);
     await cli.waitFor('taskq worker ready');
 
     await expect((await producer.sendTask('formats.answer', [], { queue })).get({ timeout: 15_000 })).resolves.toBe(42);
-    const inThread = (await (await producer.sendTask('formats.thread', [], { queue })).get({ timeout: 15_000 })) as { answer: number; threadId: number };
+    const inThread = (await (await producer.sendTask('formats.thread', [], { queue })).get({ timeout: 15_000 })) as {
+      answer: number;
+      threadId: number;
+    };
     expect(inThread.answer).toBe(42);
     expect(inThread.threadId).toBeGreaterThan(0);
 

@@ -34,7 +34,8 @@ function run(command: string, args: string[], cwd: string): SpawnSyncReturns<str
 
 function runOrFail(command: string, args: string[], cwd: string): string {
   const result = run(command, args, cwd);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}) in ${cwd}:\n${result.stdout}${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}) in ${cwd}:\n${result.stdout}${result.stderr}`);
   return result.stdout;
 }
 
@@ -63,7 +64,11 @@ describe('the packed packages in a project outside the workspace', () => {
     for (const pkg of PUBLISHED) {
       const before = new Set(readdirSync(packDir));
       runOrFail('pnpm', ['pack', '--pack-destination', packDir], join(REPO, pkg));
-      tarballs.push(...readdirSync(packDir).filter((file) => !before.has(file)).map((file) => join(packDir, file)));
+      tarballs.push(
+        ...readdirSync(packDir)
+          .filter((file) => !before.has(file))
+          .map((file) => join(packDir, file)),
+      );
     }
     cpSync(PROJECT_FIXTURE, project, { recursive: true });
     runOrFail('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], project);
@@ -103,11 +108,15 @@ describe('the packed packages in a project outside the workspace', () => {
 
   it('runs the installed taskq bin on a .ts tasks module, answers an ESM and a CommonJS producer, and stops on SIGTERM with exit 0', async () => {
     const queue = broker.queue(uniqueName('outside'));
-    const child = spawn(join(project, 'node_modules', '.bin', 'taskq'), ['worker', '--app', './tasks.ts', '--queue', queue, '--broker', BROKER_URL], {
-      cwd: project,
-      env: plainEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      join(project, 'node_modules', '.bin', 'taskq'),
+      ['worker', '--app', './tasks.ts', '--queue', queue, '--broker', BROKER_URL],
+      {
+        cwd: project,
+        env: plainEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     worker = child;
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -133,7 +142,9 @@ describe('the packed packages in a project outside the workspace', () => {
     const seen = new Set<number>();
     const bytes = listed.reduce((sum, dir) => sum + directoryBytes(dir, seen), 0);
     const names = listed.map((dir) => dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length)).sort();
-    process.stdout.write(`npm install @taskq/core @taskq/worker @taskq/cli: ${names.length} packages, ${(bytes / 1e6).toFixed(1)} MB\n  ${names.join(', ')}\n`);
+    process.stdout.write(
+      `npm install @taskq/core @taskq/worker @taskq/cli: ${names.length} packages, ${(bytes / 1e6).toFixed(1)} MB\n  ${names.join(', ')}\n`,
+    );
     expect(names).toEqual(expect.arrayContaining(['@taskq/cli', '@taskq/core', '@taskq/worker', 'commander', 'tsx']));
     expect(names.length).toBeLessThanOrEqual(MAX_RUNTIME_PACKAGES);
   });

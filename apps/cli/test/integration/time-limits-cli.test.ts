@@ -20,7 +20,21 @@ describe('taskq worker --time-limit / --soft-time-limit', () => {
 
   it('applies the default limits, and stops a CPU-bound TypeScript task in a worker thread', async () => {
     const queue = broker.queue(uniqueName('cli-tl'));
-    cli = new CliProcess(['worker', '-A', TASKS_TS, '-Q', queue, '-b', BROKER_URL, '-c', '1', '--time-limit', '0.5', '--soft-time-limit', '0.3']);
+    cli = new CliProcess([
+      'worker',
+      '-A',
+      TASKS_TS,
+      '-Q',
+      queue,
+      '-b',
+      BROKER_URL,
+      '-c',
+      '1',
+      '--time-limit',
+      '0.5',
+      '--soft-time-limit',
+      '0.3',
+    ]);
     await cli.waitFor('taskq worker ready');
     expect(cli.stderr).toContain('time limits: hard 0.5 s, soft 0.3 s');
     app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger });
@@ -40,9 +54,15 @@ describe('taskq worker --time-limit / --soft-time-limit', () => {
     expect((await cli.exited).code).toBe(0);
   });
 
-  it.each([['--time-limit', 'soon'], ['--soft-time-limit', '0'], ['--time-limit', '-5']])('refuses %s %s as a usage error (exit 2)', async (flag, value) => {
+  it.each([
+    ['--time-limit', 'soon'],
+    ['--soft-time-limit', '0'],
+    ['--time-limit', '-5'],
+  ])('refuses %s %s as a usage error (exit 2)', async (flag, value) => {
     const { code, stderr } = await runCli(['worker', '-A', TASKS_TS, flag, value]);
     expect(code).toBe(2);
-    expect(stderr.split('\n')[0]).toBe(`taskq: error: option '${flag} <seconds>' argument '${value}' is invalid. Expected a number of seconds above 0 (e.g. 300 or 0.5).`);
+    expect(stderr.split('\n')[0]).toBe(
+      `taskq: error: option '${flag} <seconds>' argument '${value}' is invalid. Expected a number of seconds above 0 (e.g. 300 or 0.5).`,
+    );
   });
 });

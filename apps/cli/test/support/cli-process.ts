@@ -23,14 +23,18 @@ export class CliProcess {
     const deadline = Date.now() + timeoutMs;
     while (!(this.stdout + this.stderr).includes(text)) {
       if (Date.now() > deadline) throw new Error(`Timed out waiting for '${text}'. Output so far:\n${this.stdout}${this.stderr}`);
-      if (this.child.exitCode !== null) throw new Error(`taskq exited (${this.child.exitCode}) before printing '${text}':\n${this.stdout}${this.stderr}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`taskq exited (${this.child.exitCode}) before printing '${text}':\n${this.stdout}${this.stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
 
 /** Run `taskq` to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = new CliProcess(args, env);
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout, stderr: cli.stderr };

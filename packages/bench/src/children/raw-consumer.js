@@ -18,7 +18,9 @@ const decode = {
 const every = Number(ackEvery);
 
 (async () => {
-  const connection = await amqp.connect(process.env.TASKQ_BROKER_URL ?? 'amqp://guest:guest@127.0.0.1:5672', { noDelay: noDelay === 'true' });
+  const connection = await amqp.connect(process.env.TASKQ_BROKER_URL ?? 'amqp://guest:guest@127.0.0.1:5672', {
+    noDelay: noDelay === 'true',
+  });
   const channel = await connection.createChannel();
   await channel.prefetch(Number(prefetch));
   let seen = 0;

@@ -15,8 +15,19 @@ const [queue] = process.argv.slice(2);
   await channel.consume(queue, (message) => {
     const [args] = JSON.parse(message.content.toString('utf8'));
     const id = message.properties.correlationId;
-    const result = JSON.stringify({ task_id: id, status: 'SUCCESS', result: args[0] + args[1], traceback: null, children: [], date_done: new Date().toISOString() });
-    channel.publish('', message.properties.replyTo, Buffer.from(result), { correlationId: id, contentType: 'application/json', contentEncoding: 'utf-8' });
+    const result = JSON.stringify({
+      task_id: id,
+      status: 'SUCCESS',
+      result: args[0] + args[1],
+      traceback: null,
+      children: [],
+      date_done: new Date().toISOString(),
+    });
+    channel.publish('', message.properties.replyTo, Buffer.from(result), {
+      correlationId: id,
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+    });
     channel.ack(message);
   });
   process.on('SIGTERM', () => connection.close().finally(() => process.exit(0)));

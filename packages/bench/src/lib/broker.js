@@ -41,7 +41,10 @@ async function prefill(queue, count, { serializer = 'json', task = 'bench.noop',
   for (let sent = 0; sent < count; ) {
     const batch = Math.min(1000, count - sent);
     for (let i = 0; i < batch; i++) {
-      const message = buildTaskMessage({ id: randomUUID(), name: task, args, kwargs: {}, ignoreResult: true, ...(priority !== undefined ? { priority } : {}) }, codec);
+      const message = buildTaskMessage(
+        { id: randomUUID(), name: task, args, kwargs: {}, ignoreResult: true, ...(priority !== undefined ? { priority } : {}) },
+        codec,
+      );
       channel.publish('', queue, message.content, toPublishOptions(message));
     }
     await channel.waitForConfirms();

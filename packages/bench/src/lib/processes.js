@@ -13,14 +13,34 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 /** `taskq worker` on `queues`, as a user runs it (plus `extra` flags). */
 function taskqWorker(queues, { concurrency = 2, loglevel = 'warn', resultBackend = 'disabled', extra = [] } = {}) {
   return start(process.execPath, [
-    TASKQ_BIN, 'worker', '--app', BENCH_TASKS, '-Q', queues.join(','), '-c', String(concurrency),
-    '-l', loglevel, '--result-backend', resultBackend, '--broker', BROKER_URL, ...extra,
+    TASKQ_BIN,
+    'worker',
+    '--app',
+    BENCH_TASKS,
+    '-Q',
+    queues.join(','),
+    '-c',
+    String(concurrency),
+    '-l',
+    loglevel,
+    '--result-backend',
+    resultBackend,
+    '--broker',
+    BROKER_URL,
+    ...extra,
   ]);
 }
 
 /** A bare amqplib consumer (children/raw-consumer.js). */
 function rawConsumer(queue, { serializer = 'json', prefetch = 2, ackEvery = 1, noDelay = true } = {}) {
-  return start(process.execPath, [path.join(__dirname, '..', 'children', 'raw-consumer.js'), queue, serializer, String(prefetch), String(ackEvery), String(noDelay)]);
+  return start(process.execPath, [
+    path.join(__dirname, '..', 'children', 'raw-consumer.js'),
+    queue,
+    serializer,
+    String(prefetch),
+    String(ackEvery),
+    String(noDelay),
+  ]);
 }
 
 function start(command, args, options = {}) {

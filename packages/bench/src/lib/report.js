@@ -8,12 +8,27 @@ const progress = (...parts) => console.log(`[${new Date().toISOString().slice(11
  * One result row. `reference` is raw amqplib (or Celery) doing the same work in the same run;
  * `ratio` is taskq ÷ reference (for rates: > 1 = taskq faster), `spread` the per-round ratios.
  */
-function record({ scenario, metric, taskq, reference, unit, target = "", note = "", ratio, spread, met, chart = true }) {
-  const row = { scenario, metric, taskq, reference, unit, target, note, chart, ratio: ratio ?? (typeof reference === 'number' && typeof taskq === 'number' ? taskq / reference : undefined), spread, met };
+function record({ scenario, metric, taskq, reference, unit, target = '', note = '', ratio, spread, met, chart = true }) {
+  const row = {
+    scenario,
+    metric,
+    taskq,
+    reference,
+    unit,
+    target,
+    note,
+    chart,
+    ratio: ratio ?? (typeof reference === 'number' && typeof taskq === 'number' ? taskq / reference : undefined),
+    spread,
+    met,
+  };
   rows.push(row);
   const ref = reference === undefined ? '' : `, reference ${fmt(reference)}`;
-  const ratioText = row.ratio === undefined ? '' : ` → ${row.ratio.toFixed(2)}×${spread ? ` (rounds ${spread.map((r) => r.toFixed(2)).join(', ')})` : ''}`;
-  progress(`  ${scenario} / ${metric}: taskq ${fmt(taskq)} ${unit}${ref}${ratioText}${met === undefined ? '' : met ? ' [target met]' : ' [target NOT met]'}`);
+  const ratioText =
+    row.ratio === undefined ? '' : ` → ${row.ratio.toFixed(2)}×${spread ? ` (rounds ${spread.map((r) => r.toFixed(2)).join(', ')})` : ''}`;
+  progress(
+    `  ${scenario} / ${metric}: taskq ${fmt(taskq)} ${unit}${ref}${ratioText}${met === undefined ? '' : met ? ' [target met]' : ' [target NOT met]'}`,
+  );
   return row;
 }
 
@@ -26,7 +41,10 @@ function fmt(value) {
 
 function table() {
   const lines = rows.map((r) => {
-    const ratio = r.ratio === undefined || !Number.isFinite(r.ratio) ? '—' : `${r.ratio.toFixed(2)}×${r.spread ? ` (${r.spread.map((x) => x.toFixed(2)).join(' / ')})` : ''}`;
+    const ratio =
+      r.ratio === undefined || !Number.isFinite(r.ratio)
+        ? '—'
+        : `${r.ratio.toFixed(2)}×${r.spread ? ` (${r.spread.map((x) => x.toFixed(2)).join(' / ')})` : ''}`;
     const verdict = r.met === undefined ? '' : r.met ? '✓' : '✗';
     return `| ${r.scenario} | ${r.metric} | ${fmt(r.taskq)} | ${r.reference === undefined ? '—' : fmt(r.reference)} | ${ratio} | ${r.unit} | ${r.target} ${verdict} | ${r.note} |`;
   });

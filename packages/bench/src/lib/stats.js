@@ -13,9 +13,15 @@ const percentile = (sortedValues, q) => sortedValues[Math.min(sortedValues.lengt
 function slope(points) {
   const n = points.length;
   if (n < 2) return 0;
-  let sx = 0, sy = 0, sxy = 0, sxx = 0;
+  let sx = 0,
+    sy = 0,
+    sxy = 0,
+    sxx = 0;
   for (const [x, y] of points) {
-    sx += x; sy += y; sxy += x * y; sxx += x * x;
+    sx += x;
+    sy += y;
+    sxy += x * y;
+    sxx += x * x;
   }
   return (n * sxy - sx * sy) / (n * sxx - sx * sx || 1);
 }

@@ -38,13 +38,26 @@ async function drainScenario({ n, rounds }) {
     });
     const ratio = compared.medianRatio('rate');
     record({
-      scenario: `2 drain ${serializer}`, metric: `tasks/s, prefetch ${PREFETCH}`, taskq: compared.taskq('rate'), reference: compared.reference('rate'),
-      unit: 'tasks/s', ratio, spread: compared.ratios('rate'), target: '≥ 0.9×', met: ratio >= 0.9,
+      scenario: `2 drain ${serializer}`,
+      metric: `tasks/s, prefetch ${PREFETCH}`,
+      taskq: compared.taskq('rate'),
+      reference: compared.reference('rate'),
+      unit: 'tasks/s',
+      ratio,
+      spread: compared.ratios('rate'),
+      target: '≥ 0.9×',
+      met: ratio >= 0.9,
       note: `taskq worker -c ${PREFETCH} vs amqplib consumer (prefetch ${PREFETCH}, decode, ack each)`,
     });
     record({
-      scenario: `2 drain ${serializer}`, metric: 'consumer CPU per task', taskq: compared.taskq('cpuUs'), reference: compared.reference('cpuUs'),
-      unit: 'µs', ratio: compared.medianRatio('cpuUs'), chart: false, note: 'lower is better; the overhead taskq adds per task',
+      scenario: `2 drain ${serializer}`,
+      metric: 'consumer CPU per task',
+      taskq: compared.taskq('cpuUs'),
+      reference: compared.reference('cpuUs'),
+      unit: 'µs',
+      ratio: compared.medianRatio('cpuUs'),
+      chart: false,
+      note: 'lower is better; the overhead taskq adds per task',
     });
   }
 
@@ -59,8 +72,15 @@ async function drainScenario({ n, rounds }) {
     taskq: () => drainOnce(n, 'json', deep),
   });
   record({
-    scenario: '2 drain json', metric: `tasks/s, prefetch ${prefetch}, vs raw acking each`, taskq: naive.taskq('rate'), reference: naive.reference('rate'),
-    unit: 'tasks/s', ratio: naive.medianRatio('rate'), spread: naive.ratios('rate'), target: '> 1× (beat a naive consumer)', met: naive.medianRatio('rate') > 1,
+    scenario: '2 drain json',
+    metric: `tasks/s, prefetch ${prefetch}, vs raw acking each`,
+    taskq: naive.taskq('rate'),
+    reference: naive.reference('rate'),
+    unit: 'tasks/s',
+    ratio: naive.medianRatio('rate'),
+    spread: naive.ratios('rate'),
+    target: '> 1× (beat a naive consumer)',
+    met: naive.medianRatio('rate') > 1,
     note: `taskq worker -c ${PREFETCH} --prefetch-multiplier ${multiplier} (batched multiple acks) vs amqplib consumer at prefetch ${prefetch} acking each`,
   });
   const batched = await compareInRounds(batchedRounds, {
@@ -68,8 +88,13 @@ async function drainScenario({ n, rounds }) {
     taskq: () => drainOnce(n, 'json', deep),
   });
   record({
-    scenario: '2 drain json', metric: `tasks/s, prefetch ${prefetch}, vs raw multiple-ack`, taskq: batched.taskq('rate'), reference: batched.reference('rate'),
-    unit: 'tasks/s', ratio: batched.medianRatio('rate'), spread: batched.ratios('rate'),
+    scenario: '2 drain json',
+    metric: `tasks/s, prefetch ${prefetch}, vs raw multiple-ack`,
+    taskq: batched.taskq('rate'),
+    reference: batched.reference('rate'),
+    unit: 'tasks/s',
+    ratio: batched.medianRatio('rate'),
+    spread: batched.ratios('rate'),
     note: 'reference: amqplib consumer at the same prefetch, one multiple ack per 50 messages',
   });
 
@@ -79,8 +104,13 @@ async function drainScenario({ n, rounds }) {
     taskq: () => drainOnce(n, 'json', (queue) => taskqWorker([queue], { concurrency: PREFETCH, loglevel: 'info' })),
   });
   record({
-    scenario: '2 drain json', metric: `tasks/s, prefetch ${PREFETCH}, -l info`, taskq: logged.taskq('rate'), reference: logged.reference('rate'),
-    unit: 'tasks/s', ratio: logged.medianRatio('rate'), note: 'taskq writes "Task … succeeded" per task to stderr (Celery does too at INFO); 1 round',
+    scenario: '2 drain json',
+    metric: `tasks/s, prefetch ${PREFETCH}, -l info`,
+    taskq: logged.taskq('rate'),
+    reference: logged.reference('rate'),
+    unit: 'tasks/s',
+    ratio: logged.medianRatio('rate'),
+    note: 'taskq writes "Task … succeeded" per task to stderr (Celery does too at INFO); 1 round',
   });
 }
 

@@ -29,7 +29,8 @@ async function longRun(total) {
       // Tasks done ≈ everything published so far minus what is still queued.
       const published = producerDone ? total : 20_000 + (sentMatch ? Number(sentMatch[1]) : 0);
       samples.push([published - left, rssMb(worker.pid)]);
-      if (samples.length % 30 === 0) progress(`   ${(published - left).toLocaleString('en')} tasks, worker RSS ${samples.at(-1)[1].toFixed(0)} MB`);
+      if (samples.length % 30 === 0)
+        progress(`   ${(published - left).toLocaleString('en')} tasks, worker RSS ${samples.at(-1)[1].toFixed(0)} MB`);
       if (producerDone && left === 0) break;
       if (!producer.alive() && !producerDone) throw new Error(`the producer failed: ${producer.output.slice(-1500)}`);
     }
@@ -44,10 +45,20 @@ async function longRun(total) {
   const perHundredK = slope(secondHalf) * 100_000;
   const rss = warm.map(([, mb]) => mb);
   record({
-    scenario: '5 memory', metric: `worker RSS after 50k / peak / at the end of ${total.toLocaleString('en')} tasks`,
-    taskq: `${rss[0].toFixed(0)} / ${Math.max(...rss).toFixed(0)} / ${rss.at(-1).toFixed(0)}`, unit: 'MB', note: `${Math.round(total / seconds)} tasks/s with the producer beside it`,
+    scenario: '5 memory',
+    metric: `worker RSS after 50k / peak / at the end of ${total.toLocaleString('en')} tasks`,
+    taskq: `${rss[0].toFixed(0)} / ${Math.max(...rss).toFixed(0)} / ${rss.at(-1).toFixed(0)}`,
+    unit: 'MB',
+    note: `${Math.round(total / seconds)} tasks/s with the producer beside it`,
   });
-  record({ scenario: '5 memory', metric: 'RSS slope over the second half', taskq: perHundredK, unit: 'MB per 100k tasks', target: '≈ 0 (flat: under ±1)', met: Math.abs(perHundredK) < 1 });
+  record({
+    scenario: '5 memory',
+    metric: 'RSS slope over the second half',
+    taskq: perHundredK,
+    unit: 'MB per 100k tasks',
+    target: '≈ 0 (flat: under ±1)',
+    met: Math.abs(perHundredK) < 1,
+  });
 }
 
 /** RSS of a worker whose two slots are held, with `backlog` more messages waiting in its queue. */
@@ -70,7 +81,16 @@ async function memoryScenario({ memN, quick }) {
   progress(`5) memory: worker RSS with 100 vs ${large.toLocaleString('en')} messages waiting`);
   const small = await rssWithBacklog(100);
   const big = await rssWithBacklog(large);
-  record({ scenario: '5 memory', metric: `worker RSS, backlog ${large.toLocaleString('en')} vs 100`, taskq: big, reference: small, unit: 'MB', target: '≈ 1.0×', met: big / small < 1.1, note: 'prefetch bounds what a worker holds, not the queue length' });
+  record({
+    scenario: '5 memory',
+    metric: `worker RSS, backlog ${large.toLocaleString('en')} vs 100`,
+    taskq: big,
+    reference: small,
+    unit: 'MB',
+    target: '≈ 1.0×',
+    met: big / small < 1.1,
+    note: 'prefetch bounds what a worker holds, not the queue length',
+  });
 }
 
 module.exports = { memoryScenario };

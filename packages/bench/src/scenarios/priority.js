@@ -42,10 +42,21 @@ async function priorityScenario({ n }) {
     const waits = sent.map((s) => highStarted.get(s.label).at - s.at);
     const worst = Math.max(...overtaken);
     record({
-      scenario: '4 priority', metric: 'low tasks started after a high one was confirmed (worst)', taskq: worst, unit: 'tasks',
-      target: `≤ concurrency (${CONCURRENCY})`, met: worst <= CONCURRENCY, note: `per high task: ${overtaken.join(', ')} (negative: it started before its confirm reached the producer); backlog ${n}`,
+      scenario: '4 priority',
+      metric: 'low tasks started after a high one was confirmed (worst)',
+      taskq: worst,
+      unit: 'tasks',
+      target: `≤ concurrency (${CONCURRENCY})`,
+      met: worst <= CONCURRENCY,
+      note: `per high task: ${overtaken.join(', ')} (negative: it started before its confirm reached the producer); backlog ${n}`,
     });
-    record({ scenario: '4 priority', metric: 'confirm → start (worst)', taskq: Math.max(...waits), unit: 'ms', note: `per high task: ${waits.map((w) => w.toFixed(1)).join(', ')}; low tasks take 5 ms` });
+    record({
+      scenario: '4 priority',
+      metric: 'confirm → start (worst)',
+      taskq: Math.max(...waits),
+      unit: 'ms',
+      note: `per high task: ${waits.map((w) => w.toFixed(1)).join(', ')}; low tasks take 5 ms`,
+    });
   } finally {
     await worker.stop();
     await workerApp.close();

@@ -27,11 +27,30 @@ async function rawPublish(queue, count) {
       const id = randomUUID();
       const body = Buffer.from(JSON.stringify([[1, 2], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]));
       channel.publish('', queue, body, {
-        persistent: true, contentType: 'application/json', contentEncoding: 'utf-8', correlationId: id,
+        persistent: true,
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        correlationId: id,
         headers: {
-          lang: 'js', task: 'bench.noop', id, shadow: null, eta: null, expires: null, group: null, group_index: null, retries: 0,
-          timelimit: [null, null], root_id: id, parent_id: null, argsrepr: '[1, 2]', kwargsrepr: '{}', origin, ignore_result: true,
-          replaced_task_nesting: 0, stamped_headers: null, stamps: {},
+          lang: 'js',
+          task: 'bench.noop',
+          id,
+          shadow: null,
+          eta: null,
+          expires: null,
+          group: null,
+          group_index: null,
+          retries: 0,
+          timelimit: [null, null],
+          root_id: id,
+          parent_id: null,
+          argsrepr: '[1, 2]',
+          kwargsrepr: '{}',
+          origin,
+          ignore_result: true,
+          replaced_task_nesting: 0,
+          stamped_headers: null,
+          stamps: {},
         },
       });
     }
@@ -47,7 +66,9 @@ async function taskqPublish(app, queue, count, serializer = 'json') {
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (let sent = 0; sent < count; sent += WINDOW) {
-    const batch = Array.from({ length: Math.min(WINDOW, count - sent) }, () => app.sendTask('bench.noop', [1, 2], { queue, ignoreResult: true, serializer }));
+    const batch = Array.from({ length: Math.min(WINDOW, count - sent) }, () =>
+      app.sendTask('bench.noop', [1, 2], { queue, ignoreResult: true, serializer }),
+    );
     await Promise.all(batch);
   }
   return measured(count, started, cpu);
@@ -78,8 +99,27 @@ async function publishScenario({ n, rounds }) {
     taskq: () => inFreshQueue('pub-taskq', (queue) => taskqPublish(app, queue, n)),
   });
   const ratio = compared.medianRatio('rate');
-  record({ scenario: '1 publish', metric: 'confirmed msg/s', taskq: compared.taskq('rate'), reference: compared.reference('rate'), unit: 'msg/s', ratio, spread: compared.ratios('rate'), target: '≥ 0.9×', met: ratio >= 0.9 });
-  record({ scenario: '1 publish', metric: 'producer CPU per message', taskq: compared.taskq('cpuUs'), reference: compared.reference('cpuUs'), unit: 'µs', ratio: compared.medianRatio('cpuUs'), note: 'lower is better; ratio > 1 = taskq uses more CPU', chart: false });
+  record({
+    scenario: '1 publish',
+    metric: 'confirmed msg/s',
+    taskq: compared.taskq('rate'),
+    reference: compared.reference('rate'),
+    unit: 'msg/s',
+    ratio,
+    spread: compared.ratios('rate'),
+    target: '≥ 0.9×',
+    met: ratio >= 0.9,
+  });
+  record({
+    scenario: '1 publish',
+    metric: 'producer CPU per message',
+    taskq: compared.taskq('cpuUs'),
+    reference: compared.reference('cpuUs'),
+    unit: 'µs',
+    ratio: compared.medianRatio('cpuUs'),
+    note: 'lower is better; ratio > 1 = taskq uses more CPU',
+    chart: false,
+  });
   await app.close();
 }
 

@@ -31,14 +31,42 @@ async function roundTripScenario({ quick }) {
     const p99 = percentile(s, 0.99);
     const raw = sorted(await rawRoundTrips(sequential, app.serializers.get('json')));
     const note = 'raw: amqplib, the same persistent message published and confirmed, a bare responder process';
-    record({ scenario: '3 round trip', metric: 'p50 latency', taskq: p50, reference: percentile(raw, 0.5), unit: 'ms', target: '≤ 1 ms', met: p50 <= 1, chart: false, note: `sendTask (confirmed) + get(), sequential; ${note}` });
-    record({ scenario: '3 round trip', metric: 'p99 latency', taskq: p99, reference: percentile(raw, 0.99), unit: 'ms', target: '≤ 5 ms', met: p99 <= 5, chart: false, note: 'a ratio > 1 means taskq takes longer' });
+    record({
+      scenario: '3 round trip',
+      metric: 'p50 latency',
+      taskq: p50,
+      reference: percentile(raw, 0.5),
+      unit: 'ms',
+      target: '≤ 1 ms',
+      met: p50 <= 1,
+      chart: false,
+      note: `sendTask (confirmed) + get(), sequential; ${note}`,
+    });
+    record({
+      scenario: '3 round trip',
+      metric: 'p99 latency',
+      taskq: p99,
+      reference: percentile(raw, 0.99),
+      unit: 'ms',
+      target: '≤ 5 ms',
+      met: p99 <= 5,
+      chart: false,
+      note: 'a ratio > 1 means taskq takes longer',
+    });
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: 100 }, async () => {
-      while (next++ < concurrent) await call(1);
-    }));
-    record({ scenario: '3 round trip', metric: 'throughput, 100 calls in flight', taskq: rate(concurrent, performance.now() - started), unit: 'calls/s', note: 'one producer process, taskq worker -c 2' });
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        while (next++ < concurrent) await call(1);
+      }),
+    );
+    record({
+      scenario: '3 round trip',
+      metric: 'throughput, 100 calls in flight',
+      taskq: rate(concurrent, performance.now() - started),
+      unit: 'calls/s',
+      note: 'one producer process, taskq worker -c 2',
+    });
   } finally {
     await worker.stop();
     await app.close();
@@ -62,7 +90,9 @@ async function rawRoundTrips(count, json) {
   const once = (i) => {
     const message = buildTaskMessage({ id: randomUUID(), name: 'bench.add', args: [i, 1], kwargs: {}, replyTo }, json);
     const reply = new Promise((resolve) => (replied = resolve));
-    const confirm = new Promise((resolve, reject) => channel.publish('', queue, message.content, toPublishOptions(message), (err) => (err ? reject(err) : resolve())));
+    const confirm = new Promise((resolve, reject) =>
+      channel.publish('', queue, message.content, toPublishOptions(message), (err) => (err ? reject(err) : resolve())),
+    );
     return Promise.all([confirm, reply]);
   };
   try {

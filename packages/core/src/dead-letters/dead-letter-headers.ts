@@ -33,8 +33,17 @@ export type DeadLetterReason =
 
 /** Every reason, in the order documentation lists them. */
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
-  'max-retries', 'malformed', 'unknown-task', 'content-type', 'too-large', 'bad-signature', 'rejected',
-  'eta-out-of-range', 'internal-error', 'worker-crash', 'result-backend-unavailable',
+  'max-retries',
+  'malformed',
+  'unknown-task',
+  'content-type',
+  'too-large',
+  'bad-signature',
+  'rejected',
+  'eta-out-of-range',
+  'internal-error',
+  'worker-crash',
+  'result-backend-unavailable',
 ];
 
 /** Header names. */
@@ -115,12 +124,15 @@ export interface DeadLetterSummary {
 /** Read the note (and the task's identity) from a dead letter's headers and properties. */
 export function readDeadLetter(headers: Record<string, unknown> | undefined, correlationId?: string): DeadLetterSummary {
   const h = headers ?? {};
-  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined);
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
   const attempts = h[DEAD_LETTER_HEADERS.attempts];
   return {
     id: text(h['id']) ?? text(correlationId),
     task: text(h[DEAD_LETTER_HEADERS.task]) ?? text(h['task']),
-    reason: text(h[DEAD_LETTER_HEADERS.reason]) ?? (h['x-first-death-reason'] !== undefined ? `broker:${text(h['x-first-death-reason'])}` : undefined),
+    reason:
+      text(h[DEAD_LETTER_HEADERS.reason]) ??
+      (h['x-first-death-reason'] !== undefined ? `broker:${text(h['x-first-death-reason'])}` : undefined),
     error: text(h[DEAD_LETTER_HEADERS.error]),
     originalQueue: text(h[DEAD_LETTER_HEADERS.originalQueue]) ?? text(h['x-first-death-queue']),
     attempts: typeof attempts === 'number' ? attempts : typeof h['retries'] === 'number' ? h['retries'] + 1 : undefined,

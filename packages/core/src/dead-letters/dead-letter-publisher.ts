@@ -36,7 +36,11 @@ export class DeadLetterPublisher {
     return deadLetterDestination(source, this.defaultQueue, message.fields.routingKey);
   }
 
-  async publish(source: QueueDeclaration, message: DeliveredMessage, note: Omit<DeadLetterNote, 'originalQueue'>): Promise<DeadLetterDestination> {
+  async publish(
+    source: QueueDeclaration,
+    message: DeliveredMessage,
+    note: Omit<DeadLetterNote, 'originalQueue'>,
+  ): Promise<DeadLetterDestination> {
     const destination = this.destination(source, message);
     if (destination.declare) await this.transport.ensureQueue(destination.declare);
     const headers = deadLetterHeaders(message.properties.headers, { ...note, originalQueue: source.name });

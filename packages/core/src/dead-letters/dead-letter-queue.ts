@@ -30,7 +30,11 @@ export const DEFAULT_LIST_LIMIT = 20;
 const DELIVERY_WAIT_MS = 3000;
 
 /** The first `limit` dead letters (queue order) and the queue's message count. */
-export async function listDeadLetters(source: ChannelSource, queue: string, limit = DEFAULT_LIST_LIMIT): Promise<{ total: number; letters: DeadLetter[] }> {
+export async function listDeadLetters(
+  source: ChannelSource,
+  queue: string,
+  limit = DEFAULT_LIST_LIMIT,
+): Promise<{ total: number; letters: DeadLetter[] }> {
   if (!(Number.isInteger(limit) && limit >= 1)) {
     throw new TaskqError('INVALID_OPTION', `The listing limit must be a whole number ≥ 1, found ${String(limit)}.`);
   }
@@ -58,7 +62,11 @@ export interface ReplayReport {
  * unchanged (so a signed message stays valid: the signature covers `retries`) — and remove each
  * from the dead-letter queue once the broker confirmed its copy. `taskIds` undefined = all.
  */
-export async function replayDeadLetters(source: ChannelSource, queue: string, taskIds: readonly string[] | undefined): Promise<ReplayReport> {
+export async function replayDeadLetters(
+  source: ChannelSource,
+  queue: string,
+  taskIds: readonly string[] | undefined,
+): Promise<ReplayReport> {
   const wanted = taskIds ? new Set(taskIds) : undefined;
   const publisher = new ConfirmPublisher(() => Promise.resolve(source));
   try {
@@ -135,11 +143,15 @@ async function holdMessages<T>(
       await channel.prefetch(want > 65535 ? 0 : want);
       let wake: () => void = () => undefined;
       const enough = new Promise<void>((resolve) => (wake = resolve));
-      const { consumerTag } = await channel.consume(queue, (message) => {
-        if (!message) return wake(); // consumer cancelled by the broker (queue deleted)
-        if (held.length < want) held.push(message);
-        if (held.length >= want) wake();
-      }, { noAck: false });
+      const { consumerTag } = await channel.consume(
+        queue,
+        (message) => {
+          if (!message) return wake(); // consumer cancelled by the broker (queue deleted)
+          if (held.length < want) held.push(message);
+          if (held.length >= want) wake();
+        },
+        { noAck: false },
+      );
       // Another consumer may take some of the counted messages: stop waiting when deliveries pause.
       let lastCount = -1;
       while (held.length < want && held.length !== lastCount) {

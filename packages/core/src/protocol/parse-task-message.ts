@@ -27,7 +27,13 @@ export function parseTaskMessage(content: Buffer, properties: IncomingProperties
   }
   const [args, kwargs, embed] = body as [unknown, unknown, unknown];
   return buildRequest({
-    id, name, args, kwargs, headers, properties, contentType: serializer.contentType,
+    id,
+    name,
+    args,
+    kwargs,
+    headers,
+    properties,
+    contentType: serializer.contentType,
     embed: isObject(embed) ? (embed as unknown as TaskEmbed) : EMPTY_EMBED,
     fields: headers,
   });
@@ -50,12 +56,20 @@ function parseProtocolV1(content: Buffer, properties: IncomingProperties, accept
   const name = body['task'];
   const id = body['id'];
   if (typeof name !== 'string' || name === '' || typeof id !== 'string' || id === '') {
-    throw new ProtocolError(`Protocol v1 message needs string 'task' and 'id' fields, found task ${describe(name)} and id ${describe(id)}.`);
+    throw new ProtocolError(
+      `Protocol v1 message needs string 'task' and 'id' fields, found task ${describe(name)} and id ${describe(id)}.`,
+    );
   }
   checkIdLength(id, name);
   const headers = { ...properties.headers, lang: 'py', task: name, id, protocol: 1 };
   return buildRequest({
-    id, name, args: body['args'] ?? [], kwargs: body['kwargs'] ?? {}, headers, properties, contentType: serializer.contentType,
+    id,
+    name,
+    args: body['args'] ?? [],
+    kwargs: body['kwargs'] ?? {},
+    headers,
+    properties,
+    contentType: serializer.contentType,
     embed: {
       callbacks: Array.isArray(body['callbacks']) ? body['callbacks'] : null,
       errbacks: Array.isArray(body['errbacks']) ? body['errbacks'] : null,
@@ -127,7 +141,9 @@ function checkIdLength(id: string, name: string): void {
 function parseRetries(value: unknown, name: string, id: string): number {
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  throw new ProtocolError(`Task ${name}[${id}]: header 'retries' must be a whole number ≥ 0, found ${describe(value)}${typeof value === 'number' ? ` (${value})` : ''}.`);
+  throw new ProtocolError(
+    `Task ${name}[${id}]: header 'retries' must be a whole number ≥ 0, found ${describe(value)}${typeof value === 'number' ? ` (${value})` : ''}.`,
+  );
 }
 
 function parseDate(value: unknown, header: string, name: string, id: string): Date | undefined {
@@ -159,6 +175,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `a list of ${value.length}`;
-  if (typeof value === 'string') return `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'`;
+  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
   return typeof value;
 }

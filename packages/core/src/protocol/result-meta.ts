@@ -1,8 +1,7 @@
 import { ProtocolError } from '../errors';
 
 /** Celery task states. READY states end a task; the others are progress reports. */
-export type TaskState =
-  | 'PENDING' | 'RECEIVED' | 'STARTED' | 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED' | 'REJECTED' | 'IGNORED';
+export type TaskState = 'PENDING' | 'RECEIVED' | 'STARTED' | 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED' | 'REJECTED' | 'IGNORED';
 
 /** States after which a task will not change any more. */
 export const READY_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED']);
@@ -88,7 +87,9 @@ export function readExceptionInfo(result: unknown): { type: string; module?: str
     const info = result as Record<string, unknown>;
     const type = typeof info['exc_type'] === 'string' ? info['exc_type'] : 'Error';
     const raw = info['exc_message'];
-    const message = Array.isArray(raw) ? raw.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(', ') : String(raw ?? '');
+    const message = Array.isArray(raw)
+      ? raw.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(', ')
+      : String(raw ?? '');
     const out: { type: string; module?: string; message: string } = { type, message };
     if (typeof info['exc_module'] === 'string') out.module = info['exc_module'];
     return out;

@@ -21,13 +21,16 @@ const MAX_RETRIES_PER_REQUEST = 3;
 
 const CHECK_HINT =
   'Check that Redis is running and reachable from here, and the host, port, password and db in ' +
-  "resultBackend (createApp({ resultBackend }) or TASKQ_RESULT_BACKEND); for rediss:// also the TLS settings.";
+  'resultBackend (createApp({ resultBackend }) or TASKQ_RESULT_BACKEND); for rediss:// also the TLS settings.';
 
 // Celery's `ssl_cert_reqs` values (redis backend URL query), as names or ssl module constants.
 const CERT_REQS: Record<string, 'required' | 'optional' | 'none'> = {
-  CERT_REQUIRED: 'required', required: 'required',
-  CERT_OPTIONAL: 'optional', optional: 'optional',
-  CERT_NONE: 'none', none: 'none',
+  CERT_REQUIRED: 'required',
+  required: 'required',
+  CERT_OPTIONAL: 'optional',
+  optional: 'optional',
+  CERT_NONE: 'none',
+  none: 'none',
 };
 const SSL_PARAMS = ['ssl_cert_reqs', 'ssl_ca_certs', 'ssl_certfile', 'ssl_keyfile'];
 
@@ -119,7 +122,10 @@ export interface RedisClientRole {
  * connected, the client reconnects on its own when the connection drops, logging the outage
  * once; commands issued meanwhile fail after a few reconnection attempts.
  */
-export async function openRedisClient(url: string, { role, logger, disconnectTimeoutMs, holdsProcess = true }: RedisClientRole): Promise<Redis> {
+export async function openRedisClient(
+  url: string,
+  { role, logger, disconnectTimeoutMs, holdsProcess = true }: RedisClientRole,
+): Promise<Redis> {
   const masked = maskBrokerUrl(url);
   const client = new Redis({
     ...parseRedisUrl(url),
@@ -228,7 +234,12 @@ export class RedisOutageWatch {
  * The `RESULT_BACKEND_UNAVAILABLE` error for a `get()` of `taskId` that timed out after
  * `timeoutMs` while the Redis result backend at `url` was (or had been) unreachable.
  */
-export function outageTimeoutError(url: string, taskId: string, timeoutMs: number, outage: RedisOutageWatch): ResultBackendUnavailableError {
+export function outageTimeoutError(
+  url: string,
+  taskId: string,
+  timeoutMs: number,
+  outage: RedisOutageWatch,
+): ResultBackendUnavailableError {
   return new ResultBackendUnavailableError(
     taskId,
     timeoutMs,

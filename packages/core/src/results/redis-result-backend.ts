@@ -4,7 +4,13 @@ import type { Logger } from '../logger';
 import { parseResultMeta, READY_STATES, type ResultMeta } from '../protocol';
 import type { AcceptList, Serializer } from '../serialization';
 import {
-  closeRedisClient, openRedisClient, outageTimeoutError, parseRedisUrl, RedisOutageWatch, RESULT_KEY_PREFIX, resultKey,
+  closeRedisClient,
+  openRedisClient,
+  outageTimeoutError,
+  parseRedisUrl,
+  RedisOutageWatch,
+  RESULT_KEY_PREFIX,
+  resultKey,
 } from './redis-connection';
 import type { ResultBackend } from './result-backend';
 
@@ -113,7 +119,8 @@ export class RedisResultBackend implements ResultBackend {
     if (!entry) return Promise.reject(new ClosedError(`Result tracking for task ${taskId}`));
     if (entry.meta && READY_STATES.has(entry.meta.status)) return Promise.resolve(entry.meta);
     const waiting = new Promise<ResultMeta>((resolve, reject) => {
-      (entry.waiters ??= []).push({ resolve, reject });
+      entry.waiters ??= [];
+      entry.waiters.push({ resolve, reject });
     });
     if (!entry.listening) {
       entry.listening = true;

@@ -103,7 +103,8 @@ export class RpcResultBackend implements ResultBackend {
     }
     if (entry.meta && READY_STATES.has(entry.meta.status)) return Promise.resolve(entry.meta);
     return new Promise<ResultMeta>((resolve, reject) => {
-      (entry.waiters ??= []).push({ resolve, reject });
+      entry.waiters ??= [];
+      entry.waiters.push({ resolve, reject });
     });
   }
 

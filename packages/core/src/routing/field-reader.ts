@@ -41,8 +41,7 @@ export class FieldReader {
       const suggestion = closestKey(key, allowed);
       this.report(
         joinKey(prefix, key),
-        `unknown key '${key}'; ` +
-          (suggestion ? `did you mean '${suggestion}'?` : `expected one of ${allowed.join(', ')}`),
+        `unknown key '${key}'; ${suggestion ? `did you mean '${suggestion}'?` : `expected one of ${allowed.join(', ')}`}`,
       );
     }
   }
@@ -117,14 +116,7 @@ export class FieldReader {
   }
 
   /** An integer field within `[min, max]`; `expected` is the phrase used in the problem. */
-  integer(
-    raw: RawMapping,
-    prefix: string,
-    name: string,
-    min: number,
-    max: number,
-    expected: string,
-  ): number | undefined {
+  integer(raw: RawMapping, prefix: string, name: string, min: number, max: number, expected: string): number | undefined {
     if (!has(raw, name)) return undefined;
     const value = raw[name];
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
@@ -140,8 +132,7 @@ export class FieldReader {
     const suggestion = typeof value === 'string' ? closestKey(value, allowed) : undefined;
     this.report(
       joinKey(prefix, name),
-      `expected one of ${allowed.join(', ')}, found ${describeValue(value)}` +
-        (suggestion ? `; did you mean '${suggestion}'?` : ''),
+      `expected one of ${allowed.join(', ')}, found ${describeValue(value)}${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
     );
     return undefined;
   }
@@ -171,7 +162,7 @@ export function isMapping(value: unknown): value is RawMapping {
 
 /** Whether `raw` sets `name`; `undefined` counts as not set, so in-code options can leave keys out. */
 export function has(raw: RawMapping, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(raw, name) && raw[name] !== undefined;
+  return Object.hasOwn(raw, name) && raw[name] !== undefined;
 }
 
 /** `prefix.key`, or just `key` at the top level. */

@@ -22,8 +22,7 @@ export function findRoutingConflicts(drafts: readonly QueueDraft[]): ConfigProbl
       problems.push({
         file: source,
         key: draft.nameKey,
-        message:
-          `queue ${quote(queue.name)} is already declared in ${firstQueue.route.source}; declare each queue once`,
+        message: `queue ${quote(queue.name)} is already declared in ${firstQueue.route.source}; declare each queue once`,
       });
       continue; // its tasks and exchange would only repeat the same conflict
     }
@@ -31,7 +30,10 @@ export function findRoutingConflicts(drafts: readonly QueueDraft[]): ConfigProbl
 
     draft.route.tasks.forEach((task, i) => {
       const first = tasks.get(task);
-      if (!first) return void tasks.set(task, draft);
+      if (!first) {
+        tasks.set(task, draft);
+        return;
+      }
       if (first === draft) return; // listed twice in one queue: harmless
       const isGlob = compileTaskPattern(task).isGlob;
       problems.push({

@@ -94,5 +94,5 @@ function escapeRegex(char: string): string {
 }
 
 function escapeClassChar(char: string): string {
-  return /[\\\]\[^-]/.test(char) ? `\\${char}` : char;
+  return /[\\\][^-]/.test(char) ? `\\${char}` : char;
 }

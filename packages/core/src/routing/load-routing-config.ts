@@ -77,15 +77,13 @@ export function loadRoutingConfigSync(path: string): RoutingConfig {
 /** Routing files directly in `dir` (symlinks followed); subdirectories are ignored. */
 async function listFiles(dir: string): Promise<string[]> {
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => isRoutingFileName(e.name));
-  const linksToFile = async (name: string): Promise<boolean> =>
-    (await stat(join(dir, name)).catch(() => undefined))?.isFile() === true;
+  const linksToFile = async (name: string): Promise<boolean> => (await stat(join(dir, name)).catch(() => undefined))?.isFile() === true;
   const isFile = await Promise.all(entries.map(async (e) => e.isFile() || (e.isSymbolicLink() && linksToFile(e.name))));
   return entries.filter((_, i) => isFile[i]).map((e) => e.name);
 }
 
 function listFilesSync(dir: string): string[] {
-  const linksToFile = (name: string): boolean =>
-    statSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true;
+  const linksToFile = (name: string): boolean => statSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true;
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => isRoutingFileName(e.name) && (e.isFile() || (e.isSymbolicLink() && linksToFile(e.name))))
     .map((e) => e.name);

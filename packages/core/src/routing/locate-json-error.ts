@@ -12,7 +12,10 @@ export interface JsonErrorLocation {
 }
 
 class JsonSyntaxError extends Error {
-  constructor(readonly offset: number, message: string) {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -34,11 +37,14 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
     i++; // opening quote
     while (i < text.length) {
       const c = text[i] as string;
-      if (c === '"') return void i++;
+      if (c === '"') {
+        i++;
+        return;
+      }
       if (c === '\\') {
-        const escape = text[i + 1] ?? '';
-        if ('"\\/bfnrt'.includes(escape) && escape !== '') i += 2;
-        else if (escape === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+        const escaped = text[i + 1] ?? '';
+        if ('"\\/bfnrt'.includes(escaped) && escaped !== '') i += 2;
+        else if (escaped === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
         else fail(`invalid escape sequence in a string`);
       } else if (c < ' ') {
         fail('unescaped control character (such as a line break) in a string');
@@ -52,13 +58,18 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
   const sequence = (close: '}' | ']', item: () => void): void => {
     i++; // opening bracket
     skipSpace();
-    if (text[i] === close) return void i++;
+    if (text[i] === close) {
+      i++;
+      return;
+    }
     for (;;) {
       item();
       skipSpace();
       if (text[i] === ',') i++;
-      else if (text[i] === close) return void i++;
-      else fail(`expected ',' or '${close}', found ${found()}`);
+      else if (text[i] === close) {
+        i++;
+        return;
+      } else fail(`expected ',' or '${close}', found ${found()}`);
     }
   };
 
@@ -66,7 +77,7 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
     skipSpace();
     const c = text[i];
     if (c === '{') {
-      return sequence('}', () => {
+      sequence('}', () => {
         skipSpace();
         if (text[i] !== '"') fail(`expected a double-quoted key, found ${found()}`);
         string();
@@ -75,13 +86,26 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
         i++;
         value();
       });
+      return;
     }
-    if (c === '[') return sequence(']', value);
-    if (c === '"') return string();
+    if (c === '[') {
+      sequence(']', value);
+      return;
+    }
+    if (c === '"') {
+      string();
+      return;
+    }
     NUMBER.lastIndex = i;
-    if (NUMBER.test(text)) return void (i = NUMBER.lastIndex);
+    if (NUMBER.test(text)) {
+      i = NUMBER.lastIndex;
+      return;
+    }
     const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, i));
-    if (literal) return void (i += literal.length);
+    if (literal) {
+      i += literal.length;
+      return;
+    }
     fail(`expected a value, found ${found()}`);
   };
 

@@ -4,15 +4,7 @@
  * key as a string) and checks each field and how the fields fit together. Pure: no I/O.
  */
 import { EXCHANGE_TYPES, type ExchangeType, type QueueRoute, type RoutingDefaults } from './route-config';
-import {
-  FieldReader,
-  has,
-  isReservedQueueName,
-  joinKey,
-  quote,
-  reservedQueueNameMessage,
-  type RawMapping,
-} from './field-reader';
+import { type FieldReader, has, isReservedQueueName, joinKey, quote, reservedQueueNameMessage, type RawMapping } from './field-reader';
 import { readMaxPriority } from './validate-routing-defaults';
 import { hasTopicWildcard, topicMatches } from './topic-match';
 
@@ -101,8 +93,7 @@ export function readQueueRoute(source: QueueSettingsSource, raw: RawMapping): Qu
         ...(messageTtl !== undefined && { messageTtl }),
         ...(maxLength !== undefined && { maxLength }),
         ...(deadLetter && { deadLetter }),
-        exchange:
-          exchange.name === '' ? undefined : { name: exchange.name, type: exchange.type, durable: exchange.durable },
+        exchange: exchange.name === '' ? undefined : { name: exchange.name, type: exchange.type, durable: exchange.durable },
         bindingKeys: bindings.keys,
       },
       routingKey,
@@ -126,12 +117,7 @@ interface ExchangeSettings {
   typeKey: string | undefined;
 }
 
-function readExchange(
-  reader: FieldReader,
-  raw: RawMapping,
-  prefix: string,
-  defaults: RoutingDefaults,
-): ExchangeSettings {
+function readExchange(reader: FieldReader, raw: RawMapping, prefix: string, defaults: RoutingDefaults): ExchangeSettings {
   const key = (name: string): string => joinKey(prefix, name);
   const valid = !has(raw, 'exchange') || reader.amqpName(raw, prefix, 'exchange') !== undefined;
   const name = valid && typeof raw.exchange === 'string' ? raw.exchange : '';
@@ -152,10 +138,7 @@ function readExchange(
       `expected '${builtInType}' (the type of RabbitMQ's built-in exchange '${name}'), found '${givenType}'`,
     );
   } else if (!builtInType && name.startsWith('amq.')) {
-    reader.report(
-      key('exchange'),
-      `exchange name ${quote(name)} starts with 'amq.', which RabbitMQ reserves; choose another name`,
-    );
+    reader.report(key('exchange'), `exchange name ${quote(name)} starts with 'amq.', which RabbitMQ reserves; choose another name`);
   }
   return {
     name,
@@ -251,10 +234,7 @@ function readRoutingKey(reader: FieldReader, raw: RawMapping, prefix: string, ct
 
   if (!ctx.checkBindings) return given;
   if (ctx.type === 'topic' && !ctx.bindingKeys.some((b) => topicMatches(b, given))) {
-    reader.report(
-      key,
-      `expected a routing key matching one of the binding keys (${bindings}), found ${quote(given)}; ${unreachable}`,
-    );
+    reader.report(key, `expected a routing key matching one of the binding keys (${bindings}), found ${quote(given)}; ${unreachable}`);
   } else if (ctx.type === 'direct' && !ctx.bindingKeys.includes(given)) {
     reader.report(key, `expected one of the binding keys (${bindings}), found ${quote(given)}; ${unreachable}`);
   }
@@ -273,10 +253,7 @@ function readDeadLetter(
   if (!dl) return undefined;
   reader.allowKeys(dl, dlPrefix, ['exchange', 'routingKey']);
   if (!has(dl, 'exchange')) {
-    reader.report(
-      joinKey(dlPrefix, 'exchange'),
-      `missing: expected the exchange to dead-letter to ('' for the default exchange)`,
-    );
+    reader.report(joinKey(dlPrefix, 'exchange'), `missing: expected the exchange to dead-letter to ('' for the default exchange)`);
   }
   const exchange = reader.amqpName(dl, dlPrefix, 'exchange');
   const routingKey = reader.amqpName(dl, dlPrefix, 'routingKey');
@@ -287,10 +264,7 @@ function readDeadLetter(
         `messages would be dead-lettered back into queue ${quote(queueName)}`,
     );
   } else if (exchange === '' && routingKey === queueName) {
-    reader.report(
-      joinKey(dlPrefix, 'routingKey'),
-      `expected another queue than ${quote(queueName)} itself, found ${quote(routingKey)}`,
-    );
+    reader.report(joinKey(dlPrefix, 'routingKey'), `expected another queue than ${quote(queueName)} itself, found ${quote(routingKey)}`);
   }
   if (exchange === undefined) return undefined;
   return routingKey === undefined ? { exchange } : { exchange, routingKey };

@@ -5,12 +5,7 @@
  */
 import { basename } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors';
-import {
-  DEFAULT_ROUTING_DEFAULTS,
-  type ExchangeDeclaration,
-  type RoutingConfig,
-  type RoutingDefaults,
-} from './route-config';
+import { DEFAULT_ROUTING_DEFAULTS, type ExchangeDeclaration, type RoutingConfig, type RoutingDefaults } from './route-config';
 import { FieldReader, describeValue, has, isMapping, joinKey } from './field-reader';
 import { readRoutingDefaults } from './validate-routing-defaults';
 import { readQueueRoute, type QueueDraft } from './read-queue-route';
@@ -78,10 +73,7 @@ export function checkRoutingConfig(documents: readonly RawRoutingDocument[]): Ro
   };
 }
 
-function readDefaults(
-  documents: readonly RawRoutingDocument[],
-  reader: (doc: RawRoutingDocument) => FieldReader,
-): RoutingDefaults {
+function readDefaults(documents: readonly RawRoutingDocument[], reader: (doc: RawRoutingDocument) => FieldReader): RoutingDefaults {
   let defaults: RoutingDefaults = { ...DEFAULT_ROUTING_DEFAULTS };
   let definedIn: string | undefined;
   for (const doc of documents) {

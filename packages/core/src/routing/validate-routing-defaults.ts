@@ -39,7 +39,7 @@ export function validateRoutingDefaults(
   const problems: ConfigProblem[] = [];
   const reader = new FieldReader(file, problems);
   const defaults = readRoutingDefaults(reader, raw ?? {}, '', base);
-  if (isMapping(raw) && Object.prototype.hasOwnProperty.call(raw, 'maxPriority') && raw.maxPriority === undefined) {
+  if (isMapping(raw) && Object.hasOwn(raw, 'maxPriority') && raw.maxPriority === undefined) {
     defaults.maxPriority = undefined;
   }
   if (problems.length) throw new ConfigError(problems);
@@ -50,12 +50,7 @@ export function validateRoutingDefaults(
  * Reads a defaults mapping at `prefix`, recording problems on `reader`; wrong or missing keys
  * keep their `base` value so validation of the rest can go on.
  */
-export function readRoutingDefaults(
-  reader: FieldReader,
-  raw: unknown,
-  prefix: string,
-  base: Readonly<RoutingDefaults>,
-): RoutingDefaults {
+export function readRoutingDefaults(reader: FieldReader, raw: unknown, prefix: string, base: Readonly<RoutingDefaults>): RoutingDefaults {
   const mapping = reader.mapping(raw, prefix, 'a mapping of default settings');
   if (!mapping) return { ...base };
   reader.allowKeys(mapping, prefix, DEFAULTS_KEYS);
@@ -75,14 +70,9 @@ export function readRoutingDefaults(
  * Reads `maxPriority`: 1..255 is kept, `0`/`null` mean "no priority" (`value: undefined`).
  * Returns `undefined` when the key is absent or wrong, so the caller uses its default.
  */
-export function readMaxPriority(
-  reader: FieldReader,
-  raw: RawMapping,
-  prefix: string,
-): { value: number | undefined } | undefined {
+export function readMaxPriority(reader: FieldReader, raw: RawMapping, prefix: string): { value: number | undefined } | undefined {
   if (!has(raw, 'maxPriority')) return undefined;
   if (raw.maxPriority === null || raw.maxPriority === 0) return { value: undefined };
   const value = reader.integer(raw, prefix, 'maxPriority', 1, 255, MAX_PRIORITY_EXPECTED);
   return value === undefined ? undefined : { value };
 }
-

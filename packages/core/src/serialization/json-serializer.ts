@@ -60,10 +60,7 @@ const KOMBU_RULES: EncodingRules = {
   format: 'JSON',
   number: (value) => {
     if (Number.isFinite(value)) return value;
-    throw new Refusal(
-      String(value),
-      'JSON has no NaN or Infinity (JSON.stringify would silently write null); send null or a string',
-    );
+    throw new Refusal(String(value), 'JSON has no NaN or Infinity (JSON.stringify would silently write null); send null or a string');
   },
   bigint: (value) => (value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT ? Number(value) : `${BIGINT_MARKER}${value}`),
   date: (value) => {

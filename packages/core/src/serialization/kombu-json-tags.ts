@@ -45,9 +45,7 @@ export function reviveKombuTag(tag: KombuTag): unknown {
         ? value.slice(0, 10)
         : malformed(type, value, 'an ISO 8601 date such as 2024-05-01');
     case 'time':
-      return typeof value === 'string' && /^\d{2}:\d{2}/.test(value)
-        ? value
-        : malformed(type, value, 'a time such as 12:30:00.123456');
+      return typeof value === 'string' && /^\d{2}:\d{2}/.test(value) ? value : malformed(type, value, 'a time such as 12:30:00.123456');
     case 'decimal':
       return typeof value === 'string' ? value : malformed(type, value, "a decimal string such as '1.10'");
     case 'uuid':
@@ -74,7 +72,11 @@ function reviveUuid(value: unknown): string | undefined {
         : undefined;
   if (hex === undefined) return undefined;
   // Same clean-up as Python's uuid.UUID(hex=...): optional urn prefix, braces and hyphens.
-  const digits = hex.replace(/^urn:/i, '').replace(/^uuid:/i, '').replace(/^\{|\}$/g, '').replace(/-/g, '');
+  const digits = hex
+    .replace(/^urn:/i, '')
+    .replace(/^uuid:/i, '')
+    .replace(/^\{|\}$/g, '')
+    .replace(/-/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(digits)) return undefined;
   const h = digits.toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -56,8 +56,7 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const MSGPACK_RULES: EncodingRules = {
   format: 'msgpack',
   // Safe integers outside 32 bits go as bigint so msgpackr writes int64/uint64, not float64.
-  number: (value) =>
-    Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000) ? BigInt(value) : value,
+  number: (value) => (Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000) ? BigInt(value) : value),
   bigint: (value) => {
     if (value >= INT64_MIN && value <= UINT64_MAX) return value;
     throw new Refusal(`the bigint ${value}`, 'MessagePack integers are limited to 64 bits; send it as a string');

@@ -120,10 +120,7 @@ class Walk {
       case 'undefined':
         return null;
       case 'function':
-        throw new Refusal(
-          'a function',
-          'functions cannot travel in a message; send data and look the function up on the receiving side',
-        );
+        throw new Refusal('a function', 'functions cannot travel in a message; send data and look the function up on the receiving side');
       case 'object':
         return value === null ? null : this.object(value, key);
       default: // symbol

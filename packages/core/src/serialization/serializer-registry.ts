@@ -26,8 +26,7 @@ const DEFAULT_CONTENT_TYPE = 'application/json';
 // Bare, lower-case media types only: kombu looks content types up by exact string, so anything
 // else would be sent fine but fail on a Python consumer.
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
-const SHAPE_HINT =
-  'A serializer is { name, contentType, contentEncoding, encode(value) => Buffer, decode(payload: Buffer) => value }.';
+const SHAPE_HINT = 'A serializer is { name, contentType, contentEncoding, encode(value) => Buffer, decode(payload: Buffer) => value }.';
 
 /**
  * Serializers by name and by content type, shared by the producer (encode by name) and the worker
@@ -109,8 +108,7 @@ export class SerializerRegistry {
     if (!Array.isArray(accept) || accept.length === 0) {
       throw new TaskqError(
         'ACCEPT_LIST_INVALID',
-        'The accept list is empty, so every message would be rejected. List serializer names or content types, e.g. ' +
-          "['json'].",
+        'The accept list is empty, so every message would be rejected. List serializer names or content types, e.g. ' + "['json'].",
       );
     }
     const contentTypes: string[] = [];
@@ -157,10 +155,7 @@ export class SerializerRegistry {
 
 /** A registry with the built-in `json`, `msgpack` and `yaml` serializers. */
 export function createSerializerRegistry(): SerializerRegistry {
-  return new SerializerRegistry()
-    .register(createJsonSerializer())
-    .register(createMsgpackSerializer())
-    .register(createYamlSerializer());
+  return new SerializerRegistry().register(createJsonSerializer()).register(createMsgpackSerializer()).register(createYamlSerializer());
 }
 
 function forbidden(what: string): TaskqError {
@@ -189,7 +184,10 @@ function validateShape(value: unknown): Serializer {
     );
   }
   if (typeof candidate.contentEncoding !== 'string' || candidate.contentEncoding.trim() === '') {
-    throw invalid(name, `'contentEncoding' must be a non-empty string such as 'utf-8' or 'binary' (got ${describe(candidate.contentEncoding)})`);
+    throw invalid(
+      name,
+      `'contentEncoding' must be a non-empty string such as 'utf-8' or 'binary' (got ${describe(candidate.contentEncoding)})`,
+    );
   }
   for (const method of ['encode', 'decode'] as const) {
     if (typeof candidate[method] !== 'function') {

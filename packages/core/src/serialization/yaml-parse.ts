@@ -47,12 +47,7 @@ export function parseYaml(
 }
 
 /** `Parser.parse()`, with the stack checked after each token. */
-function* parseWithinDepth(
-  text: string,
-  lineCounter: LineCounter,
-  maxStack: number,
-  onTooDeep: () => never,
-): Generator<CST.Token, void> {
+function* parseWithinDepth(text: string, lineCounter: LineCounter, maxStack: number, onTooDeep: () => never): Generator<CST.Token, void> {
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0); // Parser.parse() does this before the first token
   for (const lexeme of new Lexer().lex(text)) {

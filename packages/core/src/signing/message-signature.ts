@@ -10,7 +10,16 @@ export const SIGNATURE_HEADER = 'x-taskq-signature';
  * dead-letter notes, …) may change in transit without breaking the signature.
  */
 export const SIGNED_HEADERS: readonly string[] = [
-  'task', 'id', 'eta', 'expires', 'retries', 'timelimit', 'root_id', 'parent_id', 'group', 'ignore_result',
+  'task',
+  'id',
+  'eta',
+  'expires',
+  'retries',
+  'timelimit',
+  'root_id',
+  'parent_id',
+  'group',
+  'ignore_result',
 ];
 
 /** The message properties covered too: how the body is decoded, and where its result goes. */
@@ -96,7 +105,9 @@ export class MessageSigner {
   }
 
   private digest(headers: Record<string, unknown>, properties: SignedProperties, body: Buffer): Buffer {
-    return createHmac('sha256', this.#key).update(signingInput(headers, properties, body)).digest();
+    return createHmac('sha256', this.#key)
+      .update(signingInput(headers, properties, body))
+      .digest();
   }
 
   toJSON(): string {
@@ -117,11 +128,17 @@ export interface SigningOptions {
 }
 
 /** Build the app's signer from its option, else from `TASKQ_SIGNING_KEY`; undefined = no signing. */
-export function resolveSigning(option: SigningOptions | false | undefined, env: NodeJS.ProcessEnv = process.env): MessageSigner | undefined {
+export function resolveSigning(
+  option: SigningOptions | false | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): MessageSigner | undefined {
   if (option === false) return undefined;
   if (option !== undefined) {
     if (option === null || typeof option !== 'object') {
-      throw new TaskqError('INVALID_OPTION', `signing must be { key, required? } or false, found ${option === null ? 'null' : typeof option}.`);
+      throw new TaskqError(
+        'INVALID_OPTION',
+        `signing must be { key, required? } or false, found ${option === null ? 'null' : typeof option}.`,
+      );
     }
     if (option.required !== undefined && typeof option.required !== 'boolean') {
       throw new TaskqError('INVALID_OPTION', `signing.required must be true or false, found ${typeof option.required}.`);
@@ -153,7 +170,9 @@ function canonicalJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

@@ -50,7 +50,13 @@ export class ConfirmPublisher {
   }
 
   private async publishWithRetries(
-    exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number, published: boolean, firstAttempt: number,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    deadline: number,
+    published: boolean,
+    firstAttempt: number,
   ): Promise<void> {
     for (let attempt = firstAttempt; ; attempt++) {
       try {
@@ -74,8 +80,17 @@ export class ConfirmPublisher {
   }
 
   /** The first attempt's channel died under the message: go on with the retry loop. */
-  private republish(error: Error, exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number): Promise<void> {
-    return this.afterFailedAttempt(error, 1, deadline, () => this.publishWithRetries(exchange, routingKey, content, options, deadline, true, 2));
+  private republish(
+    error: Error,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    deadline: number,
+  ): Promise<void> {
+    return this.afterFailedAttempt(error, 1, deadline, () =>
+      this.publishWithRetries(exchange, routingKey, content, options, deadline, true, 2),
+    );
   }
 
   /** Wait (until the deadline) for an open channel whose write buffer has room. */
@@ -105,7 +120,12 @@ export class ConfirmPublisher {
    * per-message state lives in this one promise, so a send allocates little while it waits.
    */
   private publishOn(
-    channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number,
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    deadline: number,
     retryOnLoss: boolean,
   ): Promise<void> {
     const key = options.correlationId ?? options.messageId;
@@ -117,9 +137,10 @@ export class ConfirmPublisher {
           this.confirmDeadlines.settle(wait);
           const wasReturned = key !== undefined && this.returned.delete(key);
           if (err) {
-            const error = err.message === 'message nacked'
-              ? new PublishRejectedError(exchange, routingKey)
-              : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
+            const error =
+              err.message === 'message nacked'
+                ? new PublishRejectedError(exchange, routingKey)
+                : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
             if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
               resolve(this.republish(error, exchange, routingKey, content, options, deadline));
             } else {
@@ -135,7 +156,8 @@ export class ConfirmPublisher {
         // amqplib throws synchronously when the channel is already closed.
         this.confirmDeadlines.settle(wait);
         const error = explainChannelError(err as Error, exchange);
-        if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+        if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline)
+          resolve(this.republish(error, exchange, routingKey, content, options, deadline));
         else reject(error);
         return;
       }

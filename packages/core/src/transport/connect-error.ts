@@ -55,7 +55,10 @@ export async function explainConnectError(cause: unknown, url: string, parsed: U
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return new BrokerError('BROKER_UNREACHABLE', `Cannot reach RabbitMQ at ${masked} (${code}): check the host, port and firewall.`);
   }
-  if ((typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code)) || /certificate|self[- ]signed|unable to verify|altnames|SSL routines/i.test(text)) {
+  if (
+    (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code)) ||
+    /certificate|self[- ]signed|unable to verify|altnames|SSL routines/i.test(text)
+  ) {
     return new BrokerError(
       'BROKER_TLS_FAILED',
       `TLS with RabbitMQ at ${masked} failed (${code ? `${code}: ` : ''}${text}). Pass the broker's CA with tls.ca / --tls-ca, ` +
@@ -88,7 +91,10 @@ function vhostRefused(masked: string, parsed: URL, refusal: OpenRefusal | undefi
   const user = brokerUser(parsed);
   const known = refusal && (refusal.replyCode === 530 || refusal.replyCode === 403);
   if (refusal && !known) {
-    return new BrokerError('BROKER_CONNECT_FAILED', `RabbitMQ at ${masked} closed the connection when opening virtual host '${vhost}' (${describe(refusal)}).`);
+    return new BrokerError(
+      'BROKER_CONNECT_FAILED',
+      `RabbitMQ at ${masked} closed the connection when opening virtual host '${vhost}' (${describe(refusal)}).`,
+    );
   }
   const arg = shellWord(vhost);
   return new BrokerError(

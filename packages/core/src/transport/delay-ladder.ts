@@ -80,7 +80,9 @@ export function splitDelay(delayMs: number): { ladderSeconds: number } {
   if (!(delayMs >= 1000)) return { ladderSeconds: 0 };
   const ladderSeconds = Math.ceil(delayMs / 1000);
   if (ladderSeconds > MAX_DELAY_SECONDS) {
-    throw new RangeError(`a delay of ${Math.round(delayMs / 1000)} s exceeds the longest supported delay of ${MAX_DELAY_SECONDS} s (about 8.5 years)`);
+    throw new RangeError(
+      `a delay of ${Math.round(delayMs / 1000)} s exceeds the longest supported delay of ${MAX_DELAY_SECONDS} s (about 8.5 years)`,
+    );
   }
   return { ladderSeconds };
 }

@@ -1,8 +1,6 @@
 import type { Channel } from 'amqplib';
 import type { ChannelSource } from './channel-source';
-import {
-  DELIVERY_EXCHANGE, deliveryBindingKey, ladderLevels,
-} from './delay-ladder';
+import { DELIVERY_EXCHANGE, deliveryBindingKey, ladderLevels } from './delay-ladder';
 
 /**
  * Declares the delay ladder (once per connection) and binds target queues to its delivery

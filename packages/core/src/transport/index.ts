@@ -7,6 +7,13 @@ export { toAssertQueueOptions, toPublishOptions, replyQueueOptions, copyPublishO
 export { LazyConnection } from './lazy-connection';
 export { DelayedDelivery } from './delayed-delivery';
 export {
-  DELAY_LEVELS, MAX_DELAY_SECONDS, DELIVERY_EXCHANGE, LADDER_ENTRY_EXCHANGE, delayRoutingKey, deliveryBindingKey, ladderLevels, splitDelay,
+  DELAY_LEVELS,
+  MAX_DELAY_SECONDS,
+  DELIVERY_EXCHANGE,
+  LADDER_ENTRY_EXCHANGE,
+  delayRoutingKey,
+  deliveryBindingKey,
+  ladderLevels,
+  splitDelay,
 } from './delay-ladder';
 export type { ChannelSource } from './channel-source';

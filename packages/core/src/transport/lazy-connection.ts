@@ -102,8 +102,9 @@ function currentModel(connection: RecoveringChannelModel): unknown {
  * as it did before, so the coupling can only cost that convenience.
  */
 function releaseEventLoop(model: unknown): void {
-  const connection = (model as { connection?: { stream?: unknown; heartbeater?: { sendTimer?: unknown; recvTimer?: unknown } } } | undefined)
-    ?.connection;
+  const connection = (
+    model as { connection?: { stream?: unknown; heartbeater?: { sendTimer?: unknown; recvTimer?: unknown } } } | undefined
+  )?.connection;
   unrefHandle(connection?.stream);
   unrefHandle(connection?.heartbeater?.sendTimer);
   unrefHandle(connection?.heartbeater?.recvTimer);

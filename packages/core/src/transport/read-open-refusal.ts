@@ -57,7 +57,9 @@ export function readOpenRefusal(parsed: URL, tls: ConnectionOptions | undefined,
           opening = true;
           socket.write(Buffer.concat([tuneOk(args), open(brokerVhost(parsed))]));
         } else if (method === CLOSE) {
-          return finish(opening ? { replyCode: args.readUInt16BE(0), replyText: args.subarray(3, 3 + args.readUInt8(2)).toString() } : undefined);
+          return finish(
+            opening ? { replyCode: args.readUInt16BE(0), replyText: args.subarray(3, 3 + args.readUInt8(2)).toString() } : undefined,
+          );
         } else if (method === OPEN_OK) {
           return finish(undefined);
         }

@@ -71,7 +71,9 @@ export class Topology {
     const queues = this.queuesBoundTo(exchange);
     if (queues.length === 0) {
       // Without a declared target RabbitMQ drops dead letters silently; make the exchange exist at least.
-      this.logger.warn(`Dead-letter exchange '${exchange}' has no queue in the routing config: dead letters will be dropped until one is bound.`);
+      this.logger.warn(
+        `Dead-letter exchange '${exchange}' has no queue in the routing config: dead letters will be dropped until one is bound.`,
+      );
       await this.ensureExchange({ name: exchange, type: 'direct', durable: true });
       return;
     }

@@ -80,7 +80,13 @@ describeWithCelery('real Celery harness (Python producer ↔ Python worker)', ()
     const results = (
       await runCeleryClient({
         ops: SERIALIZERS.map((serializer) => ({
-          name: 'py.echo', args: [when], kwargs: { at: when }, queue, serializer, get: true, expect_error: true,
+          name: 'py.echo',
+          args: [when],
+          kwargs: { at: when },
+          queue,
+          serializer,
+          get: true,
+          expect_error: true,
         })),
       })
     ).map(sendResult);
@@ -92,7 +98,9 @@ describeWithCelery('real Celery harness (Python producer ↔ Python worker)', ()
     expect(yamlEcho.kwarg_types).toEqual({ at: 'datetime' });
     expect(yamlEcho.args).toEqual(['datetime:2024-01-02T03:04:05.123456+00:00']);
     expect(yamlEcho.request).toMatchObject({
-      task: 'py.echo', lang: 'py', id: yaml?.id,
+      task: 'py.echo',
+      lang: 'py',
+      id: yaml?.id,
       properties: expect.objectContaining({ content_type: 'application/x-yaml', content_encoding: 'utf-8' }),
       delivery_info: expect.objectContaining({ exchange: '', routing_key: queue }),
     });

@@ -33,11 +33,24 @@ describe('producer against the real broker', () => {
     expect(properties.priority).toBe(7);
     expect(properties.replyTo).toEqual(expect.any(String));
     expect(properties.headers).toMatchObject({
-      lang: 'js', task: 'tasks.add', id: result.id, root_id: result.id, parent_id: null, retries: 0,
-      eta: null, expires: null, timelimit: [null, null], ignore_result: false, tenant: 'acme',
+      lang: 'js',
+      task: 'tasks.add',
+      id: result.id,
+      root_id: result.id,
+      parent_id: null,
+      retries: 0,
+      eta: null,
+      expires: null,
+      timelimit: [null, null],
+      ignore_result: false,
+      tenant: 'acme',
     });
     expect(properties.headers?.['origin']).toMatch(/^gen\d+@/);
-    expect(JSON.parse(message.content.toString())).toEqual([[2, 3], { z: 1 }, { callbacks: null, errbacks: null, chain: null, chord: null }]);
+    expect(JSON.parse(message.content.toString())).toEqual([
+      [2, 3],
+      { z: 1 },
+      { callbacks: null, errbacks: null, chain: null, chord: null },
+    ]);
   });
 
   it('declares new queues with x-max-priority 10, so higher priority is delivered first', async () => {
@@ -97,8 +110,8 @@ describe('producer against the real broker', () => {
     const queue = broker.queue(uniqueName(serializer));
     await app.sendTask('t', [1, 'a'], { queue, serializer, ignoreResult: true });
     const message = await broker.get(queue);
-    expect(message && message.properties.contentType).toBe(contentType);
-    expect(message && message.properties.contentEncoding).toBe(encoding);
+    expect(message?.properties.contentType).toBe(contentType);
+    expect(message?.properties.contentEncoding).toBe(encoding);
     expect(app.serializers.get(serializer).decode((message as { content: Buffer }).content)).toEqual([[1, 'a'], {}, expect.any(Object)]);
   });
 
@@ -111,7 +124,7 @@ describe('producer against the real broker', () => {
     await BrokerFixture.eventually(async () => (await broker.counts(queue)).messageCount === 1, 'the delayed message', 20_000);
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1900);
     const message = await broker.get(queue);
-    expect(message && message.properties.headers?.['eta']).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
+    expect(message?.properties.headers?.['eta']).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
   });
 
   it('rejects bad send options with a message naming the option', async () => {
@@ -148,7 +161,9 @@ describe('producer against the real broker', () => {
     const error = await app.sendTask('t', [], { queue: 'q' }).catch((e: unknown) => e as TaskqError);
     expect(error).toMatchObject({ code: 'BROKER_VHOST_DENIED' });
     const message = String((error as Error).message);
-    expect(message).toContain("RabbitMQ at amqp://guest:****@127.0.0.1:5672/nope refused virtual host 'nope' (530 NOT_ALLOWED - vhost nope not found)");
+    expect(message).toContain(
+      "RabbitMQ at amqp://guest:****@127.0.0.1:5672/nope refused virtual host 'nope' (530 NOT_ALLOWED - vhost nope not found)",
+    );
     expect(message).toContain("user 'guest' is not permitted on it. Create it with 'rabbitmqctl add_vhost nope'");
   });
 

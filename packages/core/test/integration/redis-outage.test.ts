@@ -14,7 +14,10 @@ const accept = createSerializerRegistry().acceptList(['json']);
 /** A logger that keeps its lines, by level. */
 function recordingLogger(): Logger & { lines: Array<{ level: string; message: string }> } {
   const lines: Array<{ level: string; message: string }> = [];
-  const keep = (level: string) => (message: string): void => void lines.push({ level, message });
+  const keep =
+    (level: string) =>
+    (message: string): void =>
+      void lines.push({ level, message });
   return { lines, debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
 }
 
@@ -38,7 +41,14 @@ describe('redis result backend through Redis outages', () => {
   /** Store a SUCCESS as a worker does (Celery's document; SET + PUBLISH); returns the PUBLISH's receivers. */
   const storeResult = (id: string, result: unknown): Promise<number> =>
     admin(async (client) => {
-      const meta = JSON.stringify({ status: 'SUCCESS', result, traceback: null, children: [], date_done: new Date().toISOString(), task_id: id });
+      const meta = JSON.stringify({
+        status: 'SUCCESS',
+        result,
+        traceback: null,
+        children: [],
+        date_done: new Date().toISOString(),
+        task_id: id,
+      });
       await client.set(`celery-task-meta-${id}`, meta);
       return client.publish(`celery-task-meta-${id}`, meta);
     });
@@ -61,7 +71,10 @@ describe('redis result backend through Redis outages', () => {
   /** Settle-tracking for a promise, so a test can check it is still pending. */
   const watch = <T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } => {
     let settled = false;
-    promise.then(() => (settled = true), () => (settled = true));
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     return { promise, settled: () => settled };
   };
 
@@ -120,7 +133,10 @@ describe('redis result backend through Redis outages', () => {
     await redis.stop();
 
     const started = Date.now();
-    const error = await result.get({ timeout: 3_000 }).then(() => undefined, (err: unknown) => err);
+    const error = await result.get({ timeout: 3_000 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(2_900);
     expect(elapsed).toBeLessThan(4_500);
@@ -150,7 +166,10 @@ describe('redis result backend through Redis outages', () => {
     await redis.stop();
     await sleep(500);
     await redis.startAgain();
-    const error = await waiting.then(() => undefined, (err: unknown) => err);
+    const error = await waiting.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toMatchObject({ code: 'RESULT_BACKEND_UNAVAILABLE' });
     expect((error as Error).message).toMatch(/was unreachable during the wait/);
   });
@@ -222,7 +241,10 @@ describe('redis result backend through Redis outages', () => {
     const backend = createRedisResultBackend(redis.url, accept, recordingLogger());
     backends.push(backend);
     const started = Date.now();
-    const error = await backend.start().then(() => undefined, (err: unknown) => err);
+    const error = await backend.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(Date.now() - started).toBeLessThan(6_000);
     expect(error).toMatchObject({ code: 'RESULT_BACKEND_UNREACHABLE' });
     expect((error as Error).message).toContain(`redis://:****@127.0.0.1:${redis.port}/0`);

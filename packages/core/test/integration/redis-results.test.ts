@@ -17,8 +17,17 @@ const runPython = promisify(execFile);
 
 function request(id: string, overrides: Partial<TaskRequest> = {}): TaskRequest {
   return {
-    id, name: 'tests.redis', args: [], kwargs: {}, embed: EMPTY_EMBED, retries: 0, ignoreResult: false,
-    timeLimit: [null, null], contentType: 'application/json', headers: {}, ...overrides,
+    id,
+    name: 'tests.redis',
+    args: [],
+    kwargs: {},
+    embed: EMPTY_EMBED,
+    retries: 0,
+    ignoreResult: false,
+    timeLimit: [null, null],
+    contentType: 'application/json',
+    headers: {},
+    ...overrides,
   };
 }
 
@@ -92,7 +101,9 @@ describe('redis result backend against the real Redis', () => {
 
     await expect(waitOk).resolves.toMatchObject({ task_id: ok, status: 'SUCCESS', result: { sum: 5 } });
     await expect(waitFailed).resolves.toMatchObject({
-      task_id: failed, status: 'FAILURE', result: { exc_type: 'TypeError', exc_message: ['bad input'], exc_module: 'builtins' },
+      task_id: failed,
+      status: 'FAILURE',
+      result: { exc_type: 'TypeError', exc_message: ['bad input'], exc_module: 'builtins' },
     });
     expect(backend.peek(ok)?.status).toBe('SUCCESS');
     // The same Celery JSON document is in the key.
@@ -187,7 +198,10 @@ describe('redis result backend against the real Redis', () => {
     const logger = recordingLogger();
     const backend = newBackend(url, logger);
     const started = Date.now();
-    const error = await backend.start().then(() => undefined, (err: unknown) => err);
+    const error = await backend.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(error).toBeInstanceOf(TaskqError);
     expect(error).toMatchObject({ code: 'RESULT_BACKEND_UNREACHABLE' });
@@ -199,7 +213,12 @@ describe('redis result backend against the real Redis', () => {
     expect(backend.isStarted).toBe(false);
 
     const id = taskId();
-    const storeError = await newStore(60, url, logger).store(request(id), meta(id, 'SUCCESS', 1)).then(() => undefined, (err: unknown) => err);
+    const storeError = await newStore(60, url, logger)
+      .store(request(id), meta(id, 'SUCCESS', 1))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(storeError).toMatchObject({ code: 'RESULT_BACKEND_UNREACHABLE' });
     expect((storeError as Error).message).not.toContain('s3cret-pass');
     expect(logger.lines.join('\n')).not.toContain('s3cret-pass');
@@ -211,7 +230,10 @@ describe('redis result backend against the real Redis', () => {
 
   it('reports refused credentials as unreachable, without the password', async () => {
     const backend = newBackend('redis://no-such-user:wrong-secret@127.0.0.1:6379/0');
-    const error = await backend.start().then(() => undefined, (err: unknown) => err);
+    const error = await backend.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toMatchObject({ code: 'RESULT_BACKEND_UNREACHABLE', message: expect.stringMatching(/WRONGPASS/) });
     expect((error as Error).message).toContain('redis://no-such-user:****@127.0.0.1:6379/0');
     expect((error as Error).message).not.toContain('wrong-secret');
@@ -312,7 +334,8 @@ describe('redis result backend against the real Redis', () => {
       backend.track(failed, {});
       await expect(backend.waitFor(ok)).resolves.toMatchObject({ task_id: ok, status: 'SUCCESS', result: { a: 1 } });
       await expect(backend.waitFor(failed)).resolves.toMatchObject({
-        status: 'FAILURE', traceback: 'Traceback ...',
+        status: 'FAILURE',
+        traceback: 'Traceback ...',
         result: { exc_type: 'ValueError', exc_module: 'builtins', exc_message: ['boom from python'] },
       });
       // Celery set the expiry too (result_expires: one day).
@@ -346,7 +369,11 @@ describe('redis result backend against the real Redis', () => {
     it('wakes a waiting Celery client with the PUBLISH', async () => {
       const id = taskId();
       const waiting = python(
-        ['import sys, json', 'from celery.result import AsyncResult', 'print(json.dumps(AsyncResult(sys.argv[1], app=app).get(timeout=10)))'].join('\n'),
+        [
+          'import sys, json',
+          'from celery.result import AsyncResult',
+          'print(json.dumps(AsyncResult(sys.argv[1], app=app).get(timeout=10)))',
+        ].join('\n'),
         id,
       );
       await waitUntil(async () => (await raw.pubsub('NUMSUB', `celery-task-meta-${id}`))[1] === 1, 10_000);

@@ -16,10 +16,27 @@ describe('amqps:// TLS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskq-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (socket) => {
       socket.end(); // speaks no AMQP: only the TLS handshake matters here
     });
@@ -51,7 +68,10 @@ describe('amqps:// TLS', () => {
 
   it('reports an unreadable CA file clearly', async () => {
     const app = createApp({ brokerUrl: `amqps://localhost:${port}`, logger: silentLogger, tls: { ca: '/nonexistent/ca.pem' } });
-    await expect(app.sendTask('t', [], { queue: 'q' })).rejects.toMatchObject({ code: 'TLS_FILE_UNREADABLE', message: expect.stringContaining('/nonexistent/ca.pem') });
+    await expect(app.sendTask('t', [], { queue: 'q' })).rejects.toMatchObject({
+      code: 'TLS_FILE_UNREADABLE',
+      message: expect.stringContaining('/nonexistent/ca.pem'),
+    });
     await app.close();
   });
 });

@@ -5,8 +5,18 @@ import { createApp, currentTask, silentLogger, type TaskqApp } from '@taskq/core
 import { Worker } from '../../src';
 import { BROKER_URL, BrokerFixture } from '../../../../test/support/broker';
 import {
-  REDIS_BACKEND_URL, describeWithCelery, pyBytes, pyDatetime, pyDecimal, pyUuid, runCeleryClient, sendResult,
-  uniqueCeleryQueue, type ClientDocument, type SendOp, type SendResult,
+  REDIS_BACKEND_URL,
+  describeWithCelery,
+  pyBytes,
+  pyDatetime,
+  pyDecimal,
+  pyUuid,
+  runCeleryClient,
+  sendResult,
+  uniqueCeleryQueue,
+  type ClientDocument,
+  type SendOp,
+  type SendResult,
 } from '../../../../test/celery/harness';
 
 const SERIALIZERS = ['json', 'msgpack', 'yaml'] as const;
@@ -49,7 +59,10 @@ describeWithCelery('Celery → taskq', () => {
       error.name = 'PaymentDeclined';
       throw error;
     });
-    app.task('tasks.echo', (...args: unknown[]) => ({ args: describeValues(args), kwargs: describeValues(Object.values(currentTask().kwargs)) }));
+    app.task('tasks.echo', (...args: unknown[]) => ({
+      args: describeValues(args),
+      kwargs: describeValues(Object.values(currentTask().kwargs)),
+    }));
     app.task('tasks.now', () => Date.now() / 1000);
     app.task('tasks.record', (label: string) => {
       order.push(label);
@@ -81,7 +94,11 @@ describeWithCelery('Celery → taskq', () => {
       const results = await python({
         ops: [op({ args: [2, 3] }), op({ kwargs: { x: 20, y: 22 } }), op({ args: [1], kwargs: { y: 9 } })],
       });
-      expect(results.map((r) => [r.state, r.result])).toEqual([['SUCCESS', 5], ['SUCCESS', 42], ['SUCCESS', 10]]);
+      expect(results.map((r) => [r.state, r.result])).toEqual([
+        ['SUCCESS', 5],
+        ['SUCCESS', 42],
+        ['SUCCESS', 10],
+      ]);
     });
 
     it('a taskq failure is an exception in Python with the original message', async () => {
@@ -120,7 +137,13 @@ describeWithCelery('Celery → taskq', () => {
       // taskq declares the queue (x-max-priority 10) before Python publishes into it, as a deployed worker would have.
       await worker.start();
       await worker.stop();
-      const labels: Array<[string, number]> = [['p1', 1], ['p0', 0], ['p9', 9], ['p5', 5], ['p10', 10]];
+      const labels: Array<[string, number]> = [
+        ['p1', 1],
+        ['p0', 0],
+        ['p9', 9],
+        ['p5', 5],
+        ['p10', 10],
+      ];
       await python({ ops: labels.map(([label, priority]) => ({ name: 'tasks.record', args: [label], queue, serializer, priority })) });
       await taskqWorker({ queue });
       await BrokerFixture.eventually(() => order.length === labels.length, 'all five tasks');
@@ -132,8 +155,14 @@ describeWithCelery('Celery → taskq', () => {
     const { queue } = await taskqWorker();
     const when = pyDatetime('2024-01-02T03:04:05.123456+00:00');
     const tagged = { __type__: 'datetime', __value__: '2024-01-02T03:04:05.123456+00:00' }; // kombu ≥ 5.3's JSON for a datetime
-    const echo = (serializer: 'json' | 'msgpack' | 'yaml', args: unknown[]): SendOp =>
-      ({ name: 'tasks.echo', args: args as SendOp['args'], queue, serializer, get: true, timeout: 15 });
+    const echo = (serializer: 'json' | 'msgpack' | 'yaml', args: unknown[]): SendOp => ({
+      name: 'tasks.echo',
+      args: args as SendOp['args'],
+      queue,
+      serializer,
+      get: true,
+      timeout: 15,
+    });
     const [json, jsonTagged, yaml, msgpack] = await python({
       ops: [
         echo('json', [when, pyDecimal('1.10'), pyUuid('12345678-1234-5678-1234-567812345678'), 2 ** 40, 1.5]),
@@ -143,7 +172,11 @@ describeWithCelery('Celery → taskq', () => {
       ],
     });
     expect((json!.result as { args: string[] }).args).toEqual([
-      'string:2024-01-02T03:04:05.123456Z', 'string:1.10', 'string:12345678-1234-5678-1234-567812345678', 'number:1099511627776', 'number:1.5',
+      'string:2024-01-02T03:04:05.123456Z',
+      'string:1.10',
+      'string:12345678-1234-5678-1234-567812345678',
+      'number:1099511627776',
+      'number:1.5',
     ]);
     expect((jsonTagged!.result as { args: string[] }).args).toEqual(['Date:2024-01-02T03:04:05.123Z']);
     expect((yaml!.result as { args: string[] }).args).toEqual(['Date:2024-01-02T03:04:05.123Z', 'Buffer:6869', 'number:7']);
@@ -155,7 +188,10 @@ describeWithCelery('Celery → taskq', () => {
     try {
       const queue = broker.queue(uniqueCeleryQueue('c2t-routed'));
       const exchange = broker.exchange(uniqueCeleryQueue('c2t-x'));
-      writeFileSync(join(dir, `${queue}.yaml`), `exchange: ${exchange}\nexchangeType: topic\nbindingKeys: ['billing.#']\nroutingKey: billing.invoice\n`);
+      writeFileSync(
+        join(dir, `${queue}.yaml`),
+        `exchange: ${exchange}\nexchangeType: topic\nbindingKeys: ['billing.#']\nroutingKey: billing.invoice\n`,
+      );
       await taskqWorker({ queue, config: dir });
       const [routed] = await python({
         ops: [{ name: 'tasks.add', args: [2, 2], exchange, routing_key: 'billing.eu.invoice', declare: false, get: true, timeout: 15 }],

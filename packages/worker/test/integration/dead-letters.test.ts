@@ -16,7 +16,13 @@ describe('dead letters', () => {
     queue = broker.queue(uniqueName('dl')),
   ): Promise<{ app: TaskqApp; worker: Worker; queue: string; dead: string; runs: string[]; rejected: Error[] }> {
     const dead = broker.queue(uniqueName('dl-dead'));
-    const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, defaults: { defaultQueue: queue }, deadLetterQueue: dead, ...options });
+    const app = createApp({
+      brokerUrl: BROKER_URL,
+      logger: silentLogger,
+      defaults: { defaultQueue: queue },
+      deadLetterQueue: dead,
+      ...options,
+    });
     const runs: string[] = [];
     app.task('dl.known', (x: string) => {
       runs.push(x);
@@ -35,7 +41,10 @@ describe('dead letters', () => {
 
   /** Wait for exactly one dead letter and take it. */
   async function oneDeadLetter(dead: string): Promise<GetMessage> {
-    await BrokerFixture.eventually(async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount >= 1, `a dead letter in ${dead}`);
+    await BrokerFixture.eventually(
+      async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount >= 1,
+      `a dead letter in ${dead}`,
+    );
     const letter = await broker.get(dead);
     expect(letter).toBeTruthy();
     await new Promise((r) => setTimeout(r, 100));
@@ -55,11 +64,46 @@ describe('dead letters', () => {
   });
 
   it.each([
-    ['malformed', 'a body that is not JSON', Buffer.from('{not json'), { contentType: 'application/json', headers: { task: 'dl.known', id: 'm-1' } }, 'dl.known', /SerializationError|ProtocolError/],
-    ['malformed', 'a message whose task header is not a string', Buffer.from('[[],{},{}]'), { contentType: 'application/json', headers: { task: 42, id: 'n-1' } }, undefined, /ProtocolError: Message header 'task' must be a non-empty string/],
-    ['content-type', 'a pickle message', Buffer.from([0x80, 0x04, 0x95]), { contentType: 'application/x-python-serialize', headers: { task: 'dl.known', id: 'p-1' } }, 'dl.known', /pickle|Refusing|refused/i],
-    ['content-type', 'an unaccepted content type', Buffer.from('<xml/>'), { contentType: 'application/xml', headers: { task: 'dl.known', id: 'x-1' } }, 'dl.known', /ContentTypeRejectedError: Refusing message with content type 'application\/xml'/],
-    ['unknown-task', 'an unknown task', Buffer.from('[[1],{},{}]'), { contentType: 'application/json', headers: { task: 'dl.unknown', id: 'u-1', retries: 0 } }, 'dl.unknown', /NotRegisteredError: No task named 'dl.unknown'/],
+    [
+      'malformed',
+      'a body that is not JSON',
+      Buffer.from('{not json'),
+      { contentType: 'application/json', headers: { task: 'dl.known', id: 'm-1' } },
+      'dl.known',
+      /SerializationError|ProtocolError/,
+    ],
+    [
+      'malformed',
+      'a message whose task header is not a string',
+      Buffer.from('[[],{},{}]'),
+      { contentType: 'application/json', headers: { task: 42, id: 'n-1' } },
+      undefined,
+      /ProtocolError: Message header 'task' must be a non-empty string/,
+    ],
+    [
+      'content-type',
+      'a pickle message',
+      Buffer.from([0x80, 0x04, 0x95]),
+      { contentType: 'application/x-python-serialize', headers: { task: 'dl.known', id: 'p-1' } },
+      'dl.known',
+      /pickle|Refusing|refused/i,
+    ],
+    [
+      'content-type',
+      'an unaccepted content type',
+      Buffer.from('<xml/>'),
+      { contentType: 'application/xml', headers: { task: 'dl.known', id: 'x-1' } },
+      'dl.known',
+      /ContentTypeRejectedError: Refusing message with content type 'application\/xml'/,
+    ],
+    [
+      'unknown-task',
+      'an unknown task',
+      Buffer.from('[[1],{},{}]'),
+      { contentType: 'application/json', headers: { task: 'dl.unknown', id: 'u-1', retries: 0 } },
+      'dl.unknown',
+      /NotRegisteredError: No task named 'dl.unknown'/,
+    ],
   ])('%s: %s lands with its reason, never runs, and the worker keeps going', async (reason, _label, content, properties, task, error) => {
     const { app, queue, dead, runs, rejected } = await setup();
     const sentAt = Date.now();
@@ -91,7 +135,9 @@ describe('dead letters', () => {
       'x-taskq-attempts': 5,
       'x-taskq-original-queue': queue,
     });
-    expect(letter.properties.headers!['x-taskq-error']).toBe(`TaskqError: The message body has ${big.length} bytes, over this worker's limit of 200 bytes (maxMessageBytes).`);
+    expect(letter.properties.headers!['x-taskq-error']).toBe(
+      `TaskqError: The message body has ${big.length} bytes, over this worker's limit of 200 bytes (maxMessageBytes).`,
+    );
     expect(letter.content.length).toBe(big.length);
     expect(runs).toEqual([]);
   });
@@ -101,7 +147,9 @@ describe('dead letters', () => {
     const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, maxMessageBytes: 1024 });
     cleanups.push(() => app.close());
     await expect(app.sendTask('dl.known', ['z'.repeat(2000)], { queue })).rejects.toMatchObject({
-      code: 'MESSAGE_TOO_LARGE', limitBytes: 1024, message: expect.stringMatching(/encodes to \d{4} bytes, over the limit of 1024 bytes/),
+      code: 'MESSAGE_TOO_LARGE',
+      limitBytes: 1024,
+      message: expect.stringMatching(/encodes to \d{4} bytes, over the limit of 1024 bytes/),
     });
     await app.sendTask('dl.known', ['small'], { queue, ignoreResult: true });
     expect((await broker.counts(queue)).messageCount).toBe(1);

@@ -1,4 +1,4 @@
-import { createApp, silentLogger, TaskFailedError, type AppOptions, type Logger, type TaskqApp } from '@taskq/core';
+import { createApp, silentLogger, TaskFailedError, type AppOptions, type Logger } from '@taskq/core';
 import type { GetMessage, Options } from 'amqplib';
 import { Worker, type WorkerOptions } from '../../src';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
@@ -21,7 +21,13 @@ describe('bounded failure paths', () => {
   async function setup(options: AppOptions = {}, workerOptions: WorkerOptions = {}) {
     const queue = broker.queue(uniqueName('fp'));
     const dead = broker.queue(uniqueName('fp-dead'));
-    const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, defaults: { defaultQueue: queue }, deadLetterQueue: dead, ...options });
+    const app = createApp({
+      brokerUrl: BROKER_URL,
+      logger: silentLogger,
+      defaults: { defaultQueue: queue },
+      deadLetterQueue: dead,
+      ...options,
+    });
     const runs: string[] = [];
     const running = { now: 0, max: [] as Array<[string, number]> };
     app.task('fp.record', async (id: string, ms = 0) => {
@@ -49,7 +55,11 @@ describe('bounded failure paths', () => {
   }
 
   async function deadLetters(dead: string, count: number, timeoutMs = 15_000): Promise<GetMessage[]> {
-    await BrokerFixture.eventually(async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount >= count, `${count} dead letter(s)`, timeoutMs);
+    await BrokerFixture.eventually(
+      async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount >= count,
+      `${count} dead letter(s)`,
+      timeoutMs,
+    );
     const letters: GetMessage[] = [];
     for (let i = 0; i < count; i++) letters.push((await broker.get(dead)) as GetMessage);
     return letters;
@@ -59,31 +69,67 @@ describe('bounded failure paths', () => {
   const body = JSON.stringify([['hostile'], {}, {}]);
 
   it.each<[string, string, Options.Publish, string, RegExp]>([
-    ['an id over 255 bytes with a reply wanted', body, { contentType: 'application/json', replyTo: 'fp-replies-nowhere', headers: { task: 'fp.record', id: longId } }, 'malformed', /id of 280 bytes/],
-    ['an unknown task with an id over 255 bytes', body, { contentType: 'application/json', headers: { task: 'fp.nope', id: longId } }, 'malformed', /id of 280 bytes/],
-    ['an eta in the year 2100', body, { contentType: 'application/json', headers: { task: 'fp.record', id: 'eta-1', eta: '2100-01-01T00:00:00+00:00' } }, 'eta-out-of-range', /further ahead than the longest delay/],
-    ['retries that are not a whole number', body, { contentType: 'application/json', headers: { task: 'fp.record', id: 'r-1', retries: 'x' } }, 'malformed', /'retries' must be a whole number/],
-    ['YAML nested 3,000 levels deep', '{a: '.repeat(3000) + '1' + '}'.repeat(3000), { contentType: 'application/x-yaml', headers: { task: 'fp.record', id: 'deep-1' } }, 'malformed', /nested deeper than/],
-  ])('refuses %s at the door: dead-lettered once with its reason, never run, no loop', async (_label, content, properties, reason, error) => {
-    const { app, worker, queue, dead, runs, rejected } = await setup();
-    await worker.start();
-    await send(queue, content, properties);
-    const [letter] = await deadLetters(dead, 1);
-    expect(letter!.properties.headers!['x-taskq-reason']).toBe(reason);
-    expect(String(letter!.properties.headers!['x-taskq-error'])).toMatch(error);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(rejected).toHaveLength(1); // handled once: no requeue loop
-    expect(runs).toEqual([]);
-    await expect((await app.sendTask('fp.record', ['after'])).get({ timeout: 10_000 })).resolves.toBe('after');
-    expect((await broker.counts(queue)).messageCount).toBe(0);
-    expect((await broker.counts(dead)).messageCount).toBe(0);
-  });
+    [
+      'an id over 255 bytes with a reply wanted',
+      body,
+      { contentType: 'application/json', replyTo: 'fp-replies-nowhere', headers: { task: 'fp.record', id: longId } },
+      'malformed',
+      /id of 280 bytes/,
+    ],
+    [
+      'an unknown task with an id over 255 bytes',
+      body,
+      { contentType: 'application/json', headers: { task: 'fp.nope', id: longId } },
+      'malformed',
+      /id of 280 bytes/,
+    ],
+    [
+      'an eta in the year 2100',
+      body,
+      { contentType: 'application/json', headers: { task: 'fp.record', id: 'eta-1', eta: '2100-01-01T00:00:00+00:00' } },
+      'eta-out-of-range',
+      /further ahead than the longest delay/,
+    ],
+    [
+      'retries that are not a whole number',
+      body,
+      { contentType: 'application/json', headers: { task: 'fp.record', id: 'r-1', retries: 'x' } },
+      'malformed',
+      /'retries' must be a whole number/,
+    ],
+    [
+      'YAML nested 3,000 levels deep',
+      `${'{a: '.repeat(3000)}1${'}'.repeat(3000)}`,
+      { contentType: 'application/x-yaml', headers: { task: 'fp.record', id: 'deep-1' } },
+      'malformed',
+      /nested deeper than/,
+    ],
+  ])(
+    'refuses %s at the door: dead-lettered once with its reason, never run, no loop',
+    async (_label, content, properties, reason, error) => {
+      const { app, worker, queue, dead, runs, rejected } = await setup();
+      await worker.start();
+      await send(queue, content, properties);
+      const [letter] = await deadLetters(dead, 1);
+      expect(letter!.properties.headers!['x-taskq-reason']).toBe(reason);
+      expect(String(letter!.properties.headers!['x-taskq-error'])).toMatch(error);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rejected).toHaveLength(1); // handled once: no requeue loop
+      expect(runs).toEqual([]);
+      await expect((await app.sendTask('fp.record', ['after'])).get({ timeout: 10_000 })).resolves.toBe('after');
+      expect((await broker.counts(queue)).messageCount).toBe(0);
+      expect((await broker.counts(dead)).messageCount).toBe(0);
+    },
+  );
 
   it('reads headers as own properties: a __proto__ header cannot smuggle in a task', async () => {
     const { worker, queue, dead, runs } = await setup();
     await worker.start();
     // amqplib decodes the table by assignment, so this header becomes the headers' prototype.
-    await send(queue, body, { contentType: 'application/json', headers: { ['__proto__']: { task: 'fp.record', id: 'smuggled' } } as Record<string, unknown> });
+    await send(queue, body, {
+      contentType: 'application/json',
+      headers: { ['__proto__']: { task: 'fp.record', id: 'smuggled' } } as Record<string, unknown>,
+    });
     const [letter] = await deadLetters(dead, 1);
     expect(letter!.properties.headers!['x-taskq-reason']).toBe('malformed');
     expect(runs).toEqual([]);
@@ -161,7 +207,11 @@ describe('bounded failure paths', () => {
 
     it('holds a result through an outage: the task runs once, its SUCCESS is stored after, no task starts meanwhile', async () => {
       const lines: string[] = [];
-      const logger: Logger = { ...silentLogger, warn: (m: string) => lines.push(`warn ${m}`), info: (m: string) => lines.push(`info ${m}`) };
+      const logger: Logger = {
+        ...silentLogger,
+        warn: (m: string) => lines.push(`warn ${m}`),
+        info: (m: string) => lines.push(`info ${m}`),
+      };
       const { app, worker, runs } = await setup({ resultBackend: redis.url, logger }, { concurrency: 2 });
       await worker.start();
       const warm = await app.sendTask('fp.record', ['warm']);

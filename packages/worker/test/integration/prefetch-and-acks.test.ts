@@ -63,7 +63,7 @@ describe('worker prefetch and ack batching', () => {
     expect(peak).toBe(2);
   });
 
-  it("does not let a long task hold back the acks (and so the prefetch window) of short ones", async () => {
+  it('does not let a long task hold back the acks (and so the prefetch window) of short ones', async () => {
     const queue = broker.queue(uniqueName('long-short'));
     const app = appOn(queue);
     let release!: () => void;

@@ -49,7 +49,10 @@ describe('result backends end to end', () => {
     expect(ttl).toBeLessThanOrEqual(86_400);
 
     const failed = await producer.sendTask('tasks.bad', []);
-    await expect(failed.get({ timeout: 10_000 })).rejects.toMatchObject({ excType: 'TypeError', message: 'TypeError: no multiplication today' });
+    await expect(failed.get({ timeout: 10_000 })).rejects.toMatchObject({
+      excType: 'TypeError',
+      message: 'TypeError: no multiplication today',
+    });
     await redis.del(`celery-task-meta-${id}`, `celery-task-meta-${failed.id}`);
   });
 
@@ -59,7 +62,7 @@ describe('result backends end to end', () => {
     const result = await producer.sendTask('tasks.none', [], { queue: idle });
     await expect(result.get()).rejects.toMatchObject({ code: 'RESULT_IGNORED' });
     const message = await broker.get(idle);
-    expect(message && message.properties.replyTo).toBeUndefined();
+    expect(message?.properties.replyTo).toBeUndefined();
   });
 
   it('refuses an unknown result backend with a clear message', () => {

@@ -1,5 +1,13 @@
 import {
-  createApp, currentTask, Reject, Retry, silentLogger, TaskFailedError, type AppOptions, type TaskqApp, type TaskRequest,
+  createApp,
+  currentTask,
+  Reject,
+  Retry,
+  silentLogger,
+  TaskFailedError,
+  type AppOptions,
+  type TaskqApp,
+  type TaskRequest,
 } from '@taskq/core';
 import type { GetMessage } from 'amqplib';
 import { Worker } from '../../src';
@@ -15,10 +23,19 @@ describe('retries', () => {
   const cleanups: Array<() => Promise<void>> = [];
 
   /** An app, a started worker on a fresh queue, and the test's own dead-letter queue. */
-  async function setup(define: (app: TaskqApp) => void, options: AppOptions = {}): Promise<{ app: TaskqApp; worker: Worker; queue: string; dead: string }> {
+  async function setup(
+    define: (app: TaskqApp) => void,
+    options: AppOptions = {},
+  ): Promise<{ app: TaskqApp; worker: Worker; queue: string; dead: string }> {
     const queue = broker.queue(uniqueName('retry'));
     const dead = broker.queue(uniqueName('retry-dead'));
-    const app = createApp({ brokerUrl: BROKER_URL, logger: silentLogger, defaults: { defaultQueue: queue }, deadLetterQueue: dead, ...options });
+    const app = createApp({
+      brokerUrl: BROKER_URL,
+      logger: silentLogger,
+      defaults: { defaultQueue: queue },
+      deadLetterQueue: dead,
+      ...options,
+    });
     define(app);
     const worker = new Worker(app, { queues: [queue], concurrency: 2, drainTimeoutMs: 2000 });
     cleanups.push(async () => {
@@ -30,7 +47,10 @@ describe('retries', () => {
   }
 
   async function deadLetters(queue: string, expected: number): Promise<GetMessage[]> {
-    await BrokerFixture.eventually(async () => (await broker.counts(queue)).messageCount >= expected, `${expected} dead letter(s) in ${queue}`);
+    await BrokerFixture.eventually(
+      async () => (await broker.counts(queue)).messageCount >= expected,
+      `${expected} dead letter(s) in ${queue}`,
+    );
     const letters: GetMessage[] = [];
     for (let m = await broker.get(queue); m; m = await broker.get(queue)) letters.push(m);
     return letters;
@@ -116,10 +136,14 @@ describe('retries', () => {
   it('an explicit Retry past maxRetries fails with MaxRetriesExceededError and is dead-lettered', async () => {
     let runs = 0;
     const { app, dead } = await setup((app) => {
-      app.task('retry.always', () => {
-        runs++;
-        throw new Retry({ countdown: 0 });
-      }, { maxRetries: 1 });
+      app.task(
+        'retry.always',
+        () => {
+          runs++;
+          throw new Retry({ countdown: 0 });
+        },
+        { maxRetries: 1 },
+      );
     });
     const result = await app.sendTask('retry.always', []);
     await expect(result.get({ timeout: 15_000 })).rejects.toMatchObject({ excType: 'MaxRetriesExceededError', state: 'FAILURE' });
@@ -132,13 +156,21 @@ describe('retries', () => {
   it('Reject dead-letters the message at once (no retry), and the caller sees REJECTED', async () => {
     let runs = 0;
     const { app, queue, dead } = await setup((app) => {
-      app.task('retry.poison', () => {
-        runs++;
-        throw new Reject('payload references a deleted account');
-      }, { autoretryFor: ['Error'], maxRetries: 5, defaultRetryDelay: 0 });
+      app.task(
+        'retry.poison',
+        () => {
+          runs++;
+          throw new Reject('payload references a deleted account');
+        },
+        { autoretryFor: ['Error'], maxRetries: 5, defaultRetryDelay: 0 },
+      );
     });
     const result = await app.sendTask('retry.poison', ['acct-9']);
-    await expect(result.get({ timeout: 15_000 })).rejects.toMatchObject({ state: 'REJECTED', excType: 'Reject', message: 'Reject: payload references a deleted account' });
+    await expect(result.get({ timeout: 15_000 })).rejects.toMatchObject({
+      state: 'REJECTED',
+      excType: 'Reject',
+      message: 'Reject: payload references a deleted account',
+    });
     const [letter] = await deadLetters(dead, 1);
     expect(letter!.properties.headers).toMatchObject({
       'x-taskq-reason': 'rejected',
@@ -154,13 +186,16 @@ describe('retries', () => {
   it('signed retries: the next attempt is signed again, so a signing worker runs it', async () => {
     const key = 'retry-signing-key-0123456789abcdef';
     const retries: number[] = [];
-    const { app, dead } = await setup((app) => {
-      app.task('retry.signed', () => {
-        retries.push(currentTask().retries);
-        if (currentTask().retries < 2) throw new Retry({ countdown: 0.1 });
-        return 'done';
-      });
-    }, { signing: { key } });
+    const { app, dead } = await setup(
+      (app) => {
+        app.task('retry.signed', () => {
+          retries.push(currentTask().retries);
+          if (currentTask().retries < 2) throw new Retry({ countdown: 0.1 });
+          return 'done';
+        });
+      },
+      { signing: { key } },
+    );
     await expect((await app.sendTask('retry.signed', [])).get({ timeout: 15_000 })).resolves.toBe('done');
     expect(retries).toEqual([0, 1, 2]);
     expect((await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount).toBe(0);

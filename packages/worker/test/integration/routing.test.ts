@@ -40,8 +40,14 @@ describe('routing files and topology on the real broker', () => {
     const exchange = broker.exchange(uniqueName('media'));
     const reports = broker.queue(uniqueName('reports'));
     const other = broker.queue(uniqueName('other'));
-    writeFileSync(join(dir, `${reports}.yaml`), `exchange: ${exchange}\nexchangeType: topic\nbindingKeys: ['reports.#']\nroutingKey: reports.pdf\ntasks: ['reports.*']\n`);
-    writeFileSync(join(dir, `${other}.yaml`), `exchange: ${exchange}\nexchangeType: topic\nbindingKeys: ['other.#']\ntasks: ['other.*']\nroutingKey: other.x\n`);
+    writeFileSync(
+      join(dir, `${reports}.yaml`),
+      `exchange: ${exchange}\nexchangeType: topic\nbindingKeys: ['reports.#']\nroutingKey: reports.pdf\ntasks: ['reports.*']\n`,
+    );
+    writeFileSync(
+      join(dir, `${other}.yaml`),
+      `exchange: ${exchange}\nexchangeType: topic\nbindingKeys: ['other.#']\ntasks: ['other.*']\nroutingKey: other.x\n`,
+    );
     const producer = app();
     await producer.sendTask('reports.monthly', [1], { ignoreResult: true });
     await producer.sendTask('other.thing', [2], { ignoreResult: true });
@@ -49,7 +55,7 @@ describe('routing files and topology on the real broker', () => {
     expect((await broker.counts(reports)).messageCount).toBe(2);
     expect((await broker.counts(other)).messageCount).toBe(1);
     const first = await broker.get(reports);
-    expect(first && first.fields).toMatchObject({ exchange, routingKey: 'reports.pdf' });
+    expect(first?.fields).toMatchObject({ exchange, routingKey: 'reports.pdf' });
   });
 
   it('dead-letters a message the worker cannot read to the queue’s dead-letter target', async () => {
@@ -66,7 +72,7 @@ describe('routing files and topology on the real broker', () => {
     });
     await BrokerFixture.eventually(async () => (await broker.counts(dead)).messageCount === 1, 'the dead letter');
     const letter = await broker.get(dead);
-    expect(letter && letter.properties.headers?.['id']).toBe('poison-1');
+    expect(letter?.properties.headers?.['id']).toBe('poison-1');
     expect((await broker.counts(work)).messageCount).toBe(0);
   });
 

@@ -69,7 +69,10 @@ describe('a producer script without app.close()', () => {
     await worker.start();
     try {
       const run = await runScript({
-        TASKQ_BROKER_URL: BROKER_URL, TASKQ_RESULT_BACKEND: resultBackend, SCRIPT_QUEUE: queue, SCRIPT_MODE: 'get',
+        TASKQ_BROKER_URL: BROKER_URL,
+        TASKQ_RESULT_BACKEND: resultBackend,
+        SCRIPT_QUEUE: queue,
+        SCRIPT_MODE: 'get',
       });
       expect(run).toMatchObject({ hung: false, code: 0 });
       expect(run.stdout).toContain('result 5');

@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
-import {
-  createApp, signingInput, silentLogger, SIGNATURE_HEADER, type AppOptions, type Logger, type TaskqApp,
-} from '@taskq/core';
+import { createApp, signingInput, silentLogger, SIGNATURE_HEADER, type AppOptions, type Logger, type TaskqApp } from '@taskq/core';
 import type { GetMessage } from 'amqplib';
 import { Worker } from '../../src';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
@@ -38,7 +36,10 @@ describe('message signing', () => {
   }
 
   async function deadLetter(dead: string): Promise<GetMessage> {
-    await BrokerFixture.eventually(async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount === 1, `a dead letter in ${dead}`);
+    await BrokerFixture.eventually(
+      async () => (await broker.counts(dead).catch(() => ({ messageCount: 0 }))).messageCount === 1,
+      `a dead letter in ${dead}`,
+    );
     return (await broker.get(dead)) as GetMessage;
   }
 
@@ -49,9 +50,16 @@ describe('message signing', () => {
     return (await broker.get(hold)) as GetMessage;
   }
 
-  function republish(queue: string, message: GetMessage, change: { content?: Buffer; headers?: Record<string, unknown> } = {}): Promise<void> {
+  function republish(
+    queue: string,
+    message: GetMessage,
+    change: { content?: Buffer; headers?: Record<string, unknown> } = {},
+  ): Promise<void> {
     return broker.withChannel(async (ch) => {
-      ch.sendToQueue(queue, change.content ?? message.content, { ...message.properties, headers: change.headers ?? message.properties.headers });
+      ch.sendToQueue(queue, change.content ?? message.content, {
+        ...message.properties,
+        headers: change.headers ?? message.properties.headers,
+      });
     });
   }
 
@@ -67,7 +75,9 @@ describe('message signing', () => {
     const signature = raw.properties.headers![SIGNATURE_HEADER] as string;
     expect(signature).toMatch(/^v1=[0-9a-f]{64}$/);
     // Recompute independently from what arrived over the wire: headers survive the AMQP round trip.
-    const expected = createHmac('sha256', KEY).update(signingInput(raw.properties.headers!, raw.properties, raw.content)).digest('hex');
+    const expected = createHmac('sha256', KEY)
+      .update(signingInput(raw.properties.headers!, raw.properties, raw.content))
+      .digest('hex');
     expect(signature).toBe(`v1=${expected}`);
 
     const result = await producer.sendTask('sig.echo', [{ amount: 42 }], { queue, expires: 60, priority: 5 });
@@ -84,7 +94,10 @@ describe('message signing', () => {
     const result = await unsigned.sendTask('sig.echo', ['unsigned'], { queue, ignoreResult: true });
     const letter = await deadLetter(dead);
     expect(letter.properties.headers).toMatchObject({
-      'x-taskq-reason': 'bad-signature', 'x-taskq-task': 'sig.echo', 'x-taskq-original-queue': queue, id: result.id,
+      'x-taskq-reason': 'bad-signature',
+      'x-taskq-task': 'sig.echo',
+      'x-taskq-original-queue': queue,
+      id: result.id,
     });
     expect(letter.properties.headers!['x-taskq-error']).toMatch(/no x-taskq-signature header/);
     expect(runs).toEqual([]);
@@ -119,7 +132,9 @@ describe('message signing', () => {
 
   it('with required: false, runs unsigned messages (e.g. from Python Celery) but still refuses wrong signatures', async () => {
     const { queue, dead, runs } = await signingWorker({ signing: { key: KEY, required: false } });
-    await expect((await app({ signing: false }).sendTask('sig.echo', ['from-celery'], { queue })).get({ timeout: 10_000 })).resolves.toBe('from-celery');
+    await expect((await app({ signing: false }).sendTask('sig.echo', ['from-celery'], { queue })).get({ timeout: 10_000 })).resolves.toBe(
+      'from-celery',
+    );
     await app({ signing: { key: 'another-key-entirely-0000000000' } }).sendTask('sig.echo', ['forged'], { queue, ignoreResult: true });
     expect((await deadLetter(dead)).properties.headers!['x-taskq-reason']).toBe('bad-signature');
     expect(runs).toEqual(['from-celery']);

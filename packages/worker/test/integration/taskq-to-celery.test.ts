@@ -1,13 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createApp, createJsonSerializer, silentLogger, TaskFailedError, type TaskqApp,
-} from '@taskq/core';
+import { createApp, createJsonSerializer, silentLogger, TaskFailedError, type TaskqApp } from '@taskq/core';
 import { BROKER_URL, BrokerFixture } from '../../../../test/support/broker';
-import {
-  CeleryWorker, REDIS_BACKEND_URL, describeWithCelery, uniqueCeleryQueue, type EchoResult,
-} from '../../../../test/celery/harness';
+import { CeleryWorker, REDIS_BACKEND_URL, describeWithCelery, uniqueCeleryQueue, type EchoResult } from '../../../../test/celery/harness';
 
 const SERIALIZERS = ['json', 'msgpack', 'yaml'] as const;
 
@@ -96,7 +92,13 @@ describeWithCelery('taskq → Celery', () => {
       try {
         const app = producer();
         const sends = [];
-        for (const [label, priority] of [['p1', 1], ['p0', 0], ['p9', 9], ['p5', 5], ['p10', 10]] as const) {
+        for (const [label, priority] of [
+          ['p1', 1],
+          ['p0', 0],
+          ['p9', 9],
+          ['p5', 5],
+          ['p10', 10],
+        ] as const) {
           sends.push(await app.sendTask('py.sleep', [0, label], { queue: q, serializer, priority }));
         }
         await celery({ queues: [q], env: { TASKQ_TEST_ORDER_FILE: orderFile } });
@@ -117,10 +119,17 @@ describeWithCelery('taskq → Celery', () => {
     const when = new Date('2024-01-02T03:04:05.123Z');
     const bytes = Buffer.from([0, 1, 2, 255]);
     const typesOf = async (from: TaskqApp, serializer: string, args: unknown[]) =>
-      ((await (await from.sendTask<EchoResult>('py.echo', args, { queue: q, serializer })).get({ timeout: 15_000 })).types);
+      (await (await from.sendTask<EchoResult>('py.echo', args, { queue: q, serializer })).get({ timeout: 15_000 })).types;
 
     expect(await typesOf(app, 'yaml', [when, bytes, 2 ** 40, 1.5, 'text', null, [1], { a: 1 }])).toEqual([
-      'datetime', 'bytes', 'int', 'float', 'str', 'NoneType', 'list', 'dict',
+      'datetime',
+      'bytes',
+      'int',
+      'float',
+      'str',
+      'NoneType',
+      'list',
+      'dict',
     ]);
     expect(await typesOf(app, 'msgpack', [when, bytes, 2 ** 40, 1.5])).toEqual(['Timestamp', 'bytes', 'int', 'float']);
     // kombu 5.2 predates JSON type tags: the tagged Date arrives as the tag dict (a datetime on kombu ≥ 5.3) …

@@ -9,11 +9,24 @@ import { checkThreadTasks, ThreadPool } from '../../src/thread-pool';
 const { app } = require('../fixtures/thread-tasks.js') as { app: TaskqApp };
 
 let nextId = 0;
-function context(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, timeLimit: [number | null, number | null] = [null, null]): ExecutionContext {
+function context(
+  name: string,
+  args: unknown[] = [],
+  kwargs: Record<string, unknown> = {},
+  timeLimit: [number | null, number | null] = [null, null],
+): ExecutionContext {
   const id = `id-${++nextId}`;
   const request: TaskRequest = {
-    id, name, args, kwargs, embed: { callbacks: null, errbacks: null, chain: null, chord: null },
-    retries: 0, ignoreResult: false, timeLimit, contentType: 'application/json', headers: {},
+    id,
+    name,
+    args,
+    kwargs,
+    embed: { callbacks: null, errbacks: null, chain: null, chord: null },
+    retries: 0,
+    ignoreResult: false,
+    timeLimit,
+    contentType: 'application/json',
+    headers: {},
   };
   return { id, name, kwargs, retries: 0, redelivered: false, queue: 'q', request } as unknown as ExecutionContext;
 }
@@ -21,8 +34,11 @@ function context(name: string, args: unknown[] = [], kwargs: Record<string, unkn
 describe('tasks isolated in worker threads', () => {
   let pool: ThreadPool;
   const task = (name: string): Task<unknown[], unknown> => app.tasks.get(name);
-  const run = (name: string, args: unknown[] = [], extra: Partial<{ kwargs: Record<string, unknown>; timeLimit: [number | null, number | null] }> = {}) =>
-    executeTask(task(name), context(name, args, extra.kwargs, extra.timeLimit), { threads: pool, logger: silentLogger });
+  const run = (
+    name: string,
+    args: unknown[] = [],
+    extra: Partial<{ kwargs: Record<string, unknown>; timeLimit: [number | null, number | null] }> = {},
+  ) => executeTask(task(name), context(name, args, extra.kwargs, extra.timeLimit), { threads: pool, logger: silentLogger });
 
   beforeEach(() => {
     pool = new ThreadPool({ size: 2, modulePath: () => app.sourceModule, logger: silentLogger });
@@ -84,17 +100,20 @@ describe('tasks isolated in worker threads', () => {
 
   it('fails a task whose result cannot be cloned, and one whose arguments cannot, without losing the thread', async () => {
     await expect(run('threads.function-result')).resolves.toMatchObject({
-      ok: false, error: expect.objectContaining({ message: expect.stringContaining('cannot be passed back from its worker thread') }),
+      ok: false,
+      error: expect.objectContaining({ message: expect.stringContaining('cannot be passed back from its worker thread') }),
     });
     await expect(run('threads.add', [() => 1, 2])).resolves.toMatchObject({
-      ok: false, error: expect.objectContaining({ message: expect.stringContaining('cannot be passed to a worker thread') }),
+      ok: false,
+      error: expect.objectContaining({ message: expect.stringContaining('cannot be passed to a worker thread') }),
     });
     await expect(run('threads.add', [2, 2])).resolves.toMatchObject({ ok: true, value: 4 });
   });
 
   it('fails the running task when its thread dies of an uncaught error, and replaces the thread', async () => {
     await expect(run('threads.crash')).resolves.toMatchObject({
-      ok: false, error: expect.objectContaining({ message: 'thrown from a timer inside the thread' }),
+      ok: false,
+      error: expect.objectContaining({ message: 'thrown from a timer inside the thread' }),
     });
     await expect(run('threads.add', [3, 4])).resolves.toMatchObject({ ok: true, value: 7 });
   });
@@ -109,7 +128,9 @@ describe('tasks isolated in worker threads', () => {
     const plain = await run('threads.settings');
     expect(plain).toMatchObject({ ok: true, value: { broker: app.brokerUrlMasked } });
     const overridden = new ThreadPool({
-      size: 1, modulePath: () => app.sourceModule, logger: silentLogger,
+      size: 1,
+      modulePath: () => app.sourceModule,
+      logger: silentLogger,
       overrides: () => ({ brokerUrl: 'amqp://guest:s3cret@10.1.2.3:5672', resultBackend: 'disabled' }),
     });
     try {
@@ -125,7 +146,10 @@ describe('tasks isolated in worker threads', () => {
     try {
       await expect(executeTask(task('threads.add'), context('threads.add', [1, 2]), { threads: broken })).resolves.toMatchObject({
         ok: false,
-        error: expect.objectContaining({ code: 'THREAD_LOAD_FAILED', message: expect.stringContaining('could not load the tasks module /nonexistent/tasks.js') }),
+        error: expect.objectContaining({
+          code: 'THREAD_LOAD_FAILED',
+          message: expect.stringContaining('could not load the tasks module /nonexistent/tasks.js'),
+        }),
       });
     } finally {
       await broken.close();
@@ -156,7 +180,9 @@ describe('tasks isolated in worker threads', () => {
     const coldMs = performance.now() - coldStarted;
     await cold.close();
     // Printed for the record (see README "Time limits"); the bound only catches a broken pool.
-    process.stdout.write(`thread overhead: in process ${inline.toFixed(3)} ms/task, warm thread ${threaded.toFixed(3)} ms/task, cold thread start ${coldMs.toFixed(1)} ms\n`);
+    process.stdout.write(
+      `thread overhead: in process ${inline.toFixed(3)} ms/task, warm thread ${threaded.toFixed(3)} ms/task, cold thread start ${coldMs.toFixed(1)} ms\n`,
+    );
     expect(threaded).toBeLessThan(20);
   });
 });

@@ -1,6 +1,4 @@
-import {
-  createApp, currentTask, silentLogger, TaskFailedError, type TaskqApp, type TaskRequest,
-} from '@taskq/core';
+import { createApp, currentTask, silentLogger, TaskFailedError, type TaskqApp, type TaskRequest } from '@taskq/core';
 import { Worker } from '../../src';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
 
@@ -34,7 +32,10 @@ describe('time limits against the real broker', () => {
   }
 
   async function failure(promise: Promise<unknown>): Promise<TaskFailedError> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TaskFailedError);
     return error as TaskFailedError;
   }
@@ -110,10 +111,16 @@ describe('time limits against the real broker', () => {
       const message = await broker.get(queue);
       return message ? (message.properties.headers as Record<string, unknown>)['timelimit'] : 'no message';
     };
-    expect([await headers(), await headers(), await headers()]).toEqual([[5, 0.5], [null, 2], [null, null]]);
+    expect([await headers(), await headers(), await headers()]).toEqual([
+      [5, 0.5],
+      [null, 2],
+      [null, null],
+    ]);
 
     await worker.start();
-    await expect((await app.sendTask('tl.limits', [], { timeLimit: 5, softTimeLimit: 0.5 })).get({ timeout: 10_000 })).resolves.toEqual([5, 0.5]);
+    await expect((await app.sendTask('tl.limits', [], { timeLimit: 5, softTimeLimit: 0.5 })).get({ timeout: 10_000 })).resolves.toEqual([
+      5, 0.5,
+    ]);
     const started = Date.now();
     const error = await failure((await app.sendTask('tl.cooperative', [], { softTimeLimit: 0.3 })).get({ timeout: 10_000 }));
     expect(error.excType).toBe('SoftTimeLimitExceeded');
@@ -137,8 +144,22 @@ describe('time limits against the real broker', () => {
       contentEncoding: 'utf-8',
       correlationId: id,
       headers: {
-        lang: 'py', task, id, shadow: null, eta: null, expires: null, group: null, group_index: null, retries: 0,
-        timelimit, root_id: id, parent_id: null, argsrepr: '()', kwargsrepr: '{}', origin: 'gen1@celery', ignore_result: false,
+        lang: 'py',
+        task,
+        id,
+        shadow: null,
+        eta: null,
+        expires: null,
+        group: null,
+        group_index: null,
+        retries: 0,
+        timelimit,
+        root_id: id,
+        parent_id: null,
+        argsrepr: '()',
+        kwargsrepr: '{}',
+        origin: 'gen1@celery',
+        ignore_result: false,
       },
     });
     const body = Buffer.from(JSON.stringify([[], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]));

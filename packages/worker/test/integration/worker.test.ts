@@ -1,6 +1,4 @@
-import {
-  createApp, currentTask, silentLogger, TaskFailedError, type TaskqApp,
-} from '@taskq/core';
+import { createApp, currentTask, silentLogger, TaskFailedError, type TaskqApp } from '@taskq/core';
 import { Worker } from '../../src';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';
 
@@ -109,10 +107,22 @@ describe('worker against the real broker', () => {
   });
 
   it.each([
-    ['a body that is not JSON', Buffer.from('{not json'), { contentType: 'application/json', headers: { task: 'tasks.known', id: 'bad-json' } }],
-    ['a pickle message', Buffer.from([0x80, 0x04]), { contentType: 'application/x-python-serialize', headers: { task: 'tasks.known', id: 'pickle' } }],
+    [
+      'a body that is not JSON',
+      Buffer.from('{not json'),
+      { contentType: 'application/json', headers: { task: 'tasks.known', id: 'bad-json' } },
+    ],
+    [
+      'a pickle message',
+      Buffer.from([0x80, 0x04]),
+      { contentType: 'application/x-python-serialize', headers: { task: 'tasks.known', id: 'pickle' } },
+    ],
     ['a message with no task header', Buffer.from('[[],{},{}]'), { contentType: 'application/json', headers: {} }],
-    ['a body of the wrong shape', Buffer.from('{"a":1}'), { contentType: 'application/json', headers: { task: 'tasks.known', id: 'shape' } }],
+    [
+      'a body of the wrong shape',
+      Buffer.from('{"a":1}'),
+      { contentType: 'application/json', headers: { task: 'tasks.known', id: 'shape' } },
+    ],
   ])('rejects %s without a redelivery loop and keeps running', async (_label, content, properties) => {
     const { app, worker, queue } = await setup((app) => {
       app.task('tasks.known', () => 'ok');

@@ -20,8 +20,19 @@ describe('ack policy', () => {
 
   it('requeues at once only a task that never started (a stopping worker); every other path acks, rejects or waits first', () => {
     const outcomes: DeliveryOutcome[] = [
-      'succeeded', 'failed', 'retried', 'retry-unpublished', 'expired', 'delayed', 'dead-lettered', 'dead-letter-unpublished',
-      'publish-failed', 'internal-retried', 'recounted', 'handed-back', 'not-started',
+      'succeeded',
+      'failed',
+      'retried',
+      'retry-unpublished',
+      'expired',
+      'delayed',
+      'dead-lettered',
+      'dead-letter-unpublished',
+      'publish-failed',
+      'internal-retried',
+      'recounted',
+      'handed-back',
+      'not-started',
     ];
     expect(outcomes.filter((outcome) => ackActionFor(outcome) === 'requeue')).toEqual(['not-started']);
   });

@@ -2,7 +2,19 @@ import { runInTaskContext, silentLogger, type TaskContext } from '@taskq/core';
 import { CrashGuard } from '../../src/crash-guard';
 
 function context(id: string): TaskContext {
-  return { id, name: 'crash.task', kwargs: {}, retries: 0, redelivered: false, queue: 'q', request: {} as TaskContext['request'], retry: () => { throw new Error('no'); }, signal: new AbortController().signal };
+  return {
+    id,
+    name: 'crash.task',
+    kwargs: {},
+    retries: 0,
+    redelivered: false,
+    queue: 'q',
+    request: {} as TaskContext['request'],
+    retry: () => {
+      throw new Error('no');
+    },
+    signal: new AbortController().signal,
+  };
 }
 
 describe('CrashGuard (uncaught errors pinned on the task that raised them)', () => {

@@ -1,6 +1,11 @@
 import { BrokerError, ClosedError, MAX_DELAY_SECONDS, PublishRejectedError, UnroutableError } from '@taskq/core';
 import {
-  countHeader, decideRedelivery, etaOutOfRange, internalRetryDelayMs, isBrokerSideFailure, MAX_INTERNAL_ATTEMPTS,
+  countHeader,
+  decideRedelivery,
+  etaOutOfRange,
+  internalRetryDelayMs,
+  isBrokerSideFailure,
+  MAX_INTERNAL_ATTEMPTS,
 } from '../../src/delivery-counts';
 import { ownHeaders } from '../../src/delivery-screen';
 
@@ -70,7 +75,8 @@ describe('ownHeaders', () => {
 
   it('drops what a __proto__ header smuggled in as the prototype (as amqplib decodes it)', () => {
     const headers: Record<string, unknown> = {};
-    headers['__proto__'] = { task: 'evil.task', id: 'evil' }; // assignment, as amqplib's table decoder does
+    // biome-ignore lint/suspicious/noProto: the test is about exactly this assignment, as amqplib's table decoder makes it.
+    headers['__proto__'] = { task: 'evil.task', id: 'evil' };
     headers['id'] = 'real';
     expect(headers['task']).toBe('evil.task'); // inherited
     const own = ownHeaders(headers)!;

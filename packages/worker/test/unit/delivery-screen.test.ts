@@ -4,7 +4,12 @@ import { screenDelivery } from '../../src/delivery-screen';
 const signer = new MessageSigner('s'.repeat(32));
 const body = Buffer.from('[[1],{},{}]');
 const headers = { task: 't', id: 'id-1', retries: 0 };
-const props = (h: Record<string, unknown>) => ({ contentType: 'application/json', contentEncoding: 'utf-8', correlationId: 'id-1', headers: h });
+const props = (h: Record<string, unknown>) => ({
+  contentType: 'application/json',
+  contentEncoding: 'utf-8',
+  correlationId: 'id-1',
+  headers: h,
+});
 const signedProps = props({ ...headers, [SIGNATURE_HEADER]: signer.sign(headers, props(headers), body) });
 
 describe('screenDelivery (before decoding)', () => {
@@ -42,6 +47,8 @@ describe('screenDelivery (before decoding)', () => {
   it('lets unsigned messages through when signing is not required, but still refuses wrong signatures', () => {
     const lenient = new MessageSigner('s'.repeat(32), false);
     expect(screenDelivery(body, props(headers), { maxMessageBytes: 1000, signer: lenient })).toBeUndefined();
-    expect(screenDelivery(Buffer.from('[[2],{},{}]'), signedProps, { maxMessageBytes: 1000, signer: lenient })?.reason).toBe('bad-signature');
+    expect(screenDelivery(Buffer.from('[[2],{},{}]'), signedProps, { maxMessageBytes: 1000, signer: lenient })?.reason).toBe(
+      'bad-signature',
+    );
   });
 });

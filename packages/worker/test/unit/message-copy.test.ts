@@ -1,6 +1,4 @@
-import {
-  MessageSigner, SIGNATURE_HEADER, createSerializerRegistry, parseTaskMessage, type TaskRequest,
-} from '@taskq/core';
+import { MessageSigner, SIGNATURE_HEADER, createSerializerRegistry, parseTaskMessage, type TaskRequest } from '@taskq/core';
 import { encodedCopy, retryCopy } from '../../src/message-copy';
 
 const serializers = createSerializerRegistry();
@@ -10,10 +8,28 @@ const ETA = new Date('2026-11-23T18:00:05.000Z');
 
 function v2Message() {
   const headers = {
-    lang: 'js', task: 'tasks.pay', id: 'id-1', root_id: 'root-1', parent_id: 'parent-1', group: null, eta: null, expires: null,
-    retries: 1, timelimit: [null, null], ignore_result: false, argsrepr: '(42,)', 'x-custom': 'kept',
+    lang: 'js',
+    task: 'tasks.pay',
+    id: 'id-1',
+    root_id: 'root-1',
+    parent_id: 'parent-1',
+    group: null,
+    eta: null,
+    expires: null,
+    retries: 1,
+    timelimit: [null, null],
+    ignore_result: false,
+    argsrepr: '(42,)',
+    'x-custom': 'kept',
   };
-  const properties = { contentType: 'application/json', contentEncoding: 'utf-8', correlationId: 'id-1', replyTo: 'reply-q', priority: 7, headers };
+  const properties = {
+    contentType: 'application/json',
+    contentEncoding: 'utf-8',
+    correlationId: 'id-1',
+    replyTo: 'reply-q',
+    priority: 7,
+    headers,
+  };
   return { content: Buffer.from('[[42],{},{"callbacks":null,"errbacks":null,"chain":null,"chord":null}]'), properties };
 }
 
@@ -22,8 +38,14 @@ describe('encodedCopy', () => {
     const message = v2Message();
     const copy = encodedCopy(message);
     expect(copy).toEqual({
-      content: message.content, contentType: 'application/json', contentEncoding: 'utf-8', correlationId: 'id-1',
-      replyTo: 'reply-q', priority: 7, headers: message.properties.headers, persistent: true,
+      content: message.content,
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      correlationId: 'id-1',
+      replyTo: 'reply-q',
+      priority: 7,
+      headers: message.properties.headers,
+      persistent: true,
     });
     copy.headers['retries'] = 99;
     expect(message.properties.headers.retries).toBe(1);
@@ -36,7 +58,14 @@ describe('retryCopy', () => {
     const request = parseTaskMessage(message.content, message.properties, accept);
     const copy = retryCopy(message, request, { retries: 2, eta: ETA }, { serializers });
     expect(copy.content.equals(message.content)).toBe(true);
-    expect(copy.headers).toMatchObject({ id: 'id-1', root_id: 'root-1', parent_id: 'parent-1', retries: 2, eta: ETA.toISOString(), 'x-custom': 'kept' });
+    expect(copy.headers).toMatchObject({
+      id: 'id-1',
+      root_id: 'root-1',
+      parent_id: 'parent-1',
+      retries: 2,
+      eta: ETA.toISOString(),
+      'x-custom': 'kept',
+    });
     expect(copy).toMatchObject({ correlationId: 'id-1', replyTo: 'reply-q', priority: 7 });
     expect(copy.headers).not.toHaveProperty(SIGNATURE_HEADER);
     const again = parseTaskMessage(copy.content, copy, accept);
@@ -45,7 +74,10 @@ describe('retryCopy', () => {
 
   it('signs the copy again (its old signature covered the old retries and eta)', () => {
     const message = v2Message();
-    message.properties.headers = { ...message.properties.headers, [SIGNATURE_HEADER]: signer.sign(message.properties.headers, message.properties, message.content) } as typeof message.properties.headers;
+    message.properties.headers = {
+      ...message.properties.headers,
+      [SIGNATURE_HEADER]: signer.sign(message.properties.headers, message.properties, message.content),
+    } as typeof message.properties.headers;
     const request = parseTaskMessage(message.content, message.properties, accept);
     const copy = retryCopy(message, request, { retries: 2, eta: ETA }, { serializers, signer });
     const oldSignature = (message.properties.headers as Record<string, unknown>)[SIGNATURE_HEADER];
@@ -57,7 +89,10 @@ describe('retryCopy', () => {
 
   it('turns a Celery protocol v1 message (retries in the body) into a v2 retry', () => {
     const body = { task: 'py.task', id: 'v1-id', args: [1, 2], kwargs: { a: 1 }, retries: 0, eta: null };
-    const message = { content: Buffer.from(JSON.stringify(body)), properties: { contentType: 'application/json', contentEncoding: 'utf-8', correlationId: 'v1-id', headers: {} } };
+    const message = {
+      content: Buffer.from(JSON.stringify(body)),
+      properties: { contentType: 'application/json', contentEncoding: 'utf-8', correlationId: 'v1-id', headers: {} },
+    };
     const request: TaskRequest = parseTaskMessage(message.content, message.properties, accept);
     const copy = retryCopy(message, request, { retries: 1, eta: ETA }, { serializers });
     const again = parseTaskMessage(copy.content, copy, accept);

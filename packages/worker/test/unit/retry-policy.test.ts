@@ -1,5 +1,12 @@
 import {
-  DEFAULT_RETRY_POLICY, MaxRetriesExceededError, Reject, Retry, SoftTimeLimitExceeded, TaskqError, TimeLimitExceeded, resolveRetryPolicy,
+  DEFAULT_RETRY_POLICY,
+  MaxRetriesExceededError,
+  Reject,
+  Retry,
+  SoftTimeLimitExceeded,
+  TaskqError,
+  TimeLimitExceeded,
+  resolveRetryPolicy,
   type RetryPolicy,
 } from '@taskq/core';
 import { backoffSeconds, decideFailure, type FailureInput } from '../../src/retry-policy';
@@ -27,7 +34,12 @@ const NOW = Date.parse('2026-11-23T18:00:00Z');
 
 function decide(error: unknown, policy: Partial<RetryPolicy> = {}, retries = 0, random?: () => number) {
   const input: FailureInput = {
-    error, policy: { ...DEFAULT_RETRY_POLICY, ...policy }, retries, taskName: 'tasks.pay', taskId: 'id-1', now: NOW,
+    error,
+    policy: { ...DEFAULT_RETRY_POLICY, ...policy },
+    retries,
+    taskName: 'tasks.pay',
+    taskId: 'id-1',
+    now: NOW,
     ...(random ? { random } : {}),
   };
   return decideFailure(input);
@@ -132,7 +144,9 @@ describe('decideFailure', () => {
 
   it('never retries a hard time limit automatically, but does retry a soft one', () => {
     expect(decide(new TimeLimitExceeded(1, 'tasks.pay'), { autoretryFor: ['Error'] }).kind).toBe('fail');
-    expect(decide(new SoftTimeLimitExceeded(1, 'tasks.pay'), { autoretryFor: ['SoftTimeLimitExceeded'], defaultRetryDelay: 1 }).kind).toBe('retry');
+    expect(decide(new SoftTimeLimitExceeded(1, 'tasks.pay'), { autoretryFor: ['SoftTimeLimitExceeded'], defaultRetryDelay: 1 }).kind).toBe(
+      'retry',
+    );
   });
 
   it('recognises a Retry or Reject rebuilt from a worker thread by its code', () => {
@@ -147,16 +161,30 @@ describe('decideFailure', () => {
 describe('retry settings', () => {
   it("applies Celery's defaults", () => {
     expect(resolveRetryPolicy('t', {})).toEqual({
-      maxRetries: 3, autoretryFor: [], backoffBase: 0, backoffMax: 600, jitter: true, defaultRetryDelay: 180,
+      maxRetries: 3,
+      autoretryFor: [],
+      backoffBase: 0,
+      backoffMax: 600,
+      jitter: true,
+      defaultRetryDelay: 180,
     });
     expect(resolveRetryPolicy('t', { retryBackoff: true }).backoffBase).toBe(1);
-    expect(resolveRetryPolicy('t', { retryBackoff: 5, retryJitter: false, maxRetries: null })).toMatchObject({ backoffBase: 5, jitter: false, maxRetries: null });
+    expect(resolveRetryPolicy('t', { retryBackoff: 5, retryJitter: false, maxRetries: null })).toMatchObject({
+      backoffBase: 5,
+      jitter: false,
+      maxRetries: null,
+    });
   });
 
   it('reports every invalid setting at once, naming the task', () => {
     const attempt = () =>
       resolveRetryPolicy('tasks.pay', {
-        maxRetries: -1, autoretryFor: [42 as unknown as string], retryBackoff: -2, retryBackoffMax: 0, retryJitter: 'yes' as unknown as boolean, defaultRetryDelay: NaN,
+        maxRetries: -1,
+        autoretryFor: [42 as unknown as string],
+        retryBackoff: -2,
+        retryBackoffMax: 0,
+        retryJitter: 'yes' as unknown as boolean,
+        defaultRetryDelay: NaN,
       });
     expect(attempt).toThrow(TaskqError);
     try {
@@ -164,7 +192,8 @@ describe('retry settings', () => {
     } catch (err) {
       const message = (err as Error).message;
       expect(message).toContain("task 'tasks.pay'");
-      for (const key of ['maxRetries', 'autoretryFor[0]', 'retryBackoff ', 'retryBackoffMax', 'retryJitter', 'defaultRetryDelay']) expect(message).toContain(key);
+      for (const key of ['maxRetries', 'autoretryFor[0]', 'retryBackoff ', 'retryBackoffMax', 'retryJitter', 'defaultRetryDelay'])
+        expect(message).toContain(key);
     }
   });
 

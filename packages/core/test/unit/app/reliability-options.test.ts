@@ -10,7 +10,9 @@ describe('app options for message size, dead letters and signing', () => {
   });
 
   it.each([0, -1, 1.5, 513 * 1024 * 1024, NaN])('refuses maxMessageBytes %p', (value) => {
-    expect(() => createApp({ logger: silentLogger, maxMessageBytes: value })).toThrow(/maxMessageBytes must be a whole number of bytes from 1 to 536870912/);
+    expect(() => createApp({ logger: silentLogger, maxMessageBytes: value })).toThrow(
+      /maxMessageBytes must be a whole number of bytes from 1 to 536870912/,
+    );
   });
 
   it.each(['', '  ', 'amq.dead', 'x'.repeat(256)])('refuses deadLetterQueue %p', (value) => {
@@ -26,7 +28,9 @@ describe('app options for message size, dead letters and signing', () => {
   it('a producer refuses a body over maxMessageBytes before connecting, saying size, limit and what to do', async () => {
     // The broker URL points nowhere: the check must come before any connection attempt.
     const app = createApp({ logger: silentLogger, brokerUrl: 'amqp://guest:guest@127.0.0.1:1', maxMessageBytes: 1000 });
-    const error = (await app.sendTask('tasks.big', ['x'.repeat(2000)], { ignoreResult: true }).catch((e: unknown) => e)) as MessageTooLargeError;
+    const error = (await app
+      .sendTask('tasks.big', ['x'.repeat(2000)], { ignoreResult: true })
+      .catch((e: unknown) => e)) as MessageTooLargeError;
     expect(error).toBeInstanceOf(MessageTooLargeError);
     expect(error.code).toBe('MESSAGE_TOO_LARGE');
     expect(error.sizeBytes).toBeGreaterThan(2000);
@@ -37,7 +41,12 @@ describe('app options for message size, dead letters and signing', () => {
   });
 
   it('refuses it before connecting even when a result is wanted (the rpc backend is not started for it)', async () => {
-    const app = createApp({ logger: silentLogger, brokerUrl: 'amqp://guest:guest@127.0.0.1:1', maxMessageBytes: 1000, resultBackend: 'rpc://' });
+    const app = createApp({
+      logger: silentLogger,
+      brokerUrl: 'amqp://guest:guest@127.0.0.1:1',
+      maxMessageBytes: 1000,
+      resultBackend: 'rpc://',
+    });
     const error = await app.sendTask('tasks.big', ['x'.repeat(2000)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MessageTooLargeError);
     await app.close();

@@ -9,7 +9,7 @@ describe('the console logger', () => {
     logger.warn('shown');
     logger.error('failed', new Error('why'));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT.* WARN  shown$/);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT.* WARN {2}shown$/);
     expect(lines[1]).toContain('ERROR failed\nError: why');
     // The worker skips formatting per-task lines at dropped levels.
     expect(logger.isLevelEnabled?.('info')).toBe(false);

@@ -6,7 +6,13 @@ describe('parseRedisUrl (Celery redis backend URLs)', () => {
   });
 
   it('defaults to port 6379 and db 0, and reads a username (Redis 6 ACL)', () => {
-    expect(parseRedisUrl('redis://app:secret@localhost')).toEqual({ host: 'localhost', port: 6379, db: 0, username: 'app', password: 'secret' });
+    expect(parseRedisUrl('redis://app:secret@localhost')).toEqual({
+      host: 'localhost',
+      port: 6379,
+      db: 0,
+      username: 'app',
+      password: 'secret',
+    });
   });
 
   it('turns on TLS for rediss://, verifying the certificate unless ssl_cert_reqs says otherwise', () => {
@@ -32,6 +38,8 @@ describe('parseRedisUrl (Celery redis backend URLs)', () => {
     expect(attempt('http://h/0')).toMatchObject({ message: expect.stringContaining("unsupported scheme 'http:'") });
     expect(attempt('redis://h/0?ssl_cert_reqs=CERT_NONE')).toMatchObject({ message: expect.stringContaining('need the rediss:// scheme') });
     expect(attempt('rediss://h/0?ssl_cert_reqs=maybe')).toMatchObject({ message: expect.stringContaining('ssl_cert_reqs must be') });
-    expect(attempt('rediss://h/0?ssl_ca_certs=/nonexistent/ca.pem')).toMatchObject({ message: expect.stringContaining("cannot read ssl_ca_certs '/nonexistent/ca.pem'") });
+    expect(attempt('rediss://h/0?ssl_ca_certs=/nonexistent/ca.pem')).toMatchObject({
+      message: expect.stringContaining("cannot read ssl_ca_certs '/nonexistent/ca.pem'"),
+    });
   });
 });

@@ -116,7 +116,11 @@ describe('loadRoutingConfig: a directory', () => {
     write({
       'multi.yaml': 'tasks: a\n---\ntasks: b\n',
       'tagged.yaml': 'tasks: !!js/function "function () {}"\n',
-      'bomb.yaml': ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`), 'tasks: t'].join('\n'),
+      'bomb.yaml': [
+        'a: &a [x, x, x, x, x, x, x, x, x, x]',
+        ...'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`),
+        'tasks: t',
+      ].join('\n'),
     });
     const problems = await problemsBoth(dir);
     expect(problems.map((p) => relative(dir, p.file))).toEqual(['bomb.yaml', 'multi.yaml', 'tagged.yaml']);
@@ -129,7 +133,11 @@ describe('loadRoutingConfig: a directory', () => {
     write({ 'high.yaml': '{}\n', 'high.json': '{}' });
     const problems = await problemsBoth(dir);
     expect(problems).toEqual([
-      { file: join(dir, 'high.yaml'), key: '', message: `queue 'high' is already declared in ${join(dir, 'high.json')}; declare each queue once` },
+      {
+        file: join(dir, 'high.yaml'),
+        key: '',
+        message: `queue 'high' is already declared in ${join(dir, 'high.json')}; declare each queue once`,
+      },
     ]);
   });
 });
@@ -139,7 +147,19 @@ describe('loadRoutingConfig: a single file', () => {
     const file = join(dir, 'taskq.yaml');
     writeFileSync(
       file,
-      ['defaults:', '  defaultQueue: main', '  priority: 4', 'queues:', '  main:', '  reports:', '    exchange: reports', '    exchangeType: topic', "    bindingKeys: 'reports.#'", '    routingKey: reports.any', "    tasks: 'reports.*'"].join('\n'),
+      [
+        'defaults:',
+        '  defaultQueue: main',
+        '  priority: 4',
+        'queues:',
+        '  main:',
+        '  reports:',
+        '    exchange: reports',
+        '    exchangeType: topic',
+        "    bindingKeys: 'reports.#'",
+        '    routingKey: reports.any',
+        "    tasks: 'reports.*'",
+      ].join('\n'),
     );
     const config = await loadBoth(file);
     expect(config.sources).toEqual([file]);

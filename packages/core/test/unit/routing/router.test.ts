@@ -24,7 +24,12 @@ describe('Router.resolve: routing files', () => {
   });
 
   it('prefers the most specific glob', () => {
-    expect(router.resolve('reports.daily.pdf')).toMatchObject({ matchedBy: 'task-glob', queue: { name: 'b' }, exchange: 'work', routingKey: 'b' });
+    expect(router.resolve('reports.daily.pdf')).toMatchObject({
+      matchedBy: 'task-glob',
+      queue: { name: 'b' },
+      exchange: 'work',
+      routingKey: 'b',
+    });
     expect(router.resolve('reports.weekly')).toMatchObject({ queue: { name: 'a' } });
     expect(router.resolve('reports.weekly').reason).toBe("task 'reports.weekly' matches pattern 'reports.*' in /cfg/a.yaml");
     // 'tasks.*' (6 literals) loses to 'tasks.a*' (7 literals) although it comes from an earlier file.
@@ -39,7 +44,10 @@ describe('Router.resolve: routing files', () => {
   });
 
   it('breaks ties by sources order, not by queue list order, then by order within the file', () => {
-    const config = validateRoutingConfig([queue('/cfg/first.yaml', { tasks: ['j.*x', 'j.x*'] }), queue('/cfg/second.yaml', { tasks: 'j.?x' })]);
+    const config = validateRoutingConfig([
+      queue('/cfg/first.yaml', { tasks: ['j.*x', 'j.x*'] }),
+      queue('/cfg/second.yaml', { tasks: 'j.?x' }),
+    ]);
     const reversed = new Router({ ...config, sources: ['/cfg/second.yaml', '/cfg/first.yaml'] });
     expect(reversed.resolve('j.xx')).toMatchObject({ queue: { name: 'second' } });
     const inOrder = new Router(config);
@@ -53,14 +61,20 @@ describe('Router.resolve: routing files', () => {
       routingKey: 'celery',
       queue: { name: 'celery', durable: true, autoDelete: false, maxPriority: 10, exchange: undefined, bindingKeys: [] },
       matchedBy: 'default-queue',
-      reason: "task 'misc.job' matches no routing rule, so it goes to the default queue 'celery' (declared in no routing file; sent through the default exchange)",
+      reason:
+        "task 'misc.job' matches no routing rule, so it goes to the default queue 'celery' (declared in no routing file; sent through the default exchange)",
     });
   });
 
   it('uses the configured route of the default queue when a file declares it', () => {
     const r = routerFor({ '/cfg/main.yaml': { exchange: 'jobs', bindingKeys: ['main.key'] } }, { defaultQueue: 'main' });
     const route = r.resolve('anything');
-    expect(route).toMatchObject({ exchange: 'jobs', routingKey: 'main.key', matchedBy: 'default-queue', exchangeDeclaration: { name: 'jobs', type: 'direct' } });
+    expect(route).toMatchObject({
+      exchange: 'jobs',
+      routingKey: 'main.key',
+      matchedBy: 'default-queue',
+      exchangeDeclaration: { name: 'jobs', type: 'direct' },
+    });
     expect(route.reason).toBe("task 'anything' matches no routing rule, so it goes to the default queue 'main' declared in /cfg/main.yaml");
   });
 
@@ -86,14 +100,21 @@ describe('Router.resolve: explicit options', () => {
   it('routes an explicit configured queue through its own exchange and key', () => {
     const route = router.resolve('tasks.add', { queue: 'topic' });
     expect(route).toMatchObject({
-      exchange: 'events', routingKey: 'reports.all', matchedBy: 'explicit-queue',
-      exchangeDeclaration: { name: 'events', type: 'topic', durable: true }, queue: { name: 'topic' },
+      exchange: 'events',
+      routingKey: 'reports.all',
+      matchedBy: 'explicit-queue',
+      exchangeDeclaration: { name: 'events', type: 'topic', durable: true },
+      queue: { name: 'topic' },
     });
     expect(route.reason).toBe("explicit queue 'topic' as declared in /cfg/topic.yaml");
   });
 
   it('lets an explicit routingKey override the queue routing key', () => {
-    expect(router.resolve('t', { queue: 'direct', routingKey: 'direct.b' })).toMatchObject({ exchange: 'jobs', routingKey: 'direct.b', queue: { name: 'direct' } });
+    expect(router.resolve('t', { queue: 'direct', routingKey: 'direct.b' })).toMatchObject({
+      exchange: 'jobs',
+      routingKey: 'direct.b',
+      queue: { name: 'direct' },
+    });
   });
 
   it('sends to an unconfigured explicit queue through the default exchange', () => {
@@ -116,7 +137,13 @@ describe('Router.resolve: explicit options', () => {
 
   it('publishes to an explicit exchange as given and finds the configured queue bound to it', () => {
     const direct = router.resolve('t', { exchange: 'jobs', routingKey: 'direct.b' });
-    expect(direct).toMatchObject({ exchange: 'jobs', routingKey: 'direct.b', matchedBy: 'explicit-exchange', queue: { name: 'direct' }, exchangeDeclaration: { name: 'jobs' } });
+    expect(direct).toMatchObject({
+      exchange: 'jobs',
+      routingKey: 'direct.b',
+      matchedBy: 'explicit-exchange',
+      queue: { name: 'direct' },
+      exchangeDeclaration: { name: 'jobs' },
+    });
     expect(direct.reason).toBe("explicit exchange 'jobs' with routing key 'direct.b' reaches queue 'direct' declared in /cfg/direct.yaml");
 
     expect(router.resolve('t', { exchange: 'events', routingKey: 'reports.daily.pdf' }).queue?.name).toBe('topic');
@@ -127,7 +154,9 @@ describe('Router.resolve: explicit options', () => {
     const route = router.resolve('t', { exchange: 'jobs', routingKey: 'direct.c' });
     expect(route.queue).toBeUndefined();
     expect(route.exchangeDeclaration).toEqual({ name: 'jobs', type: 'direct', durable: true });
-    expect(route.reason).toBe("explicit exchange 'jobs' with routing key 'direct.c'; no queue in the routing files is bound to it with that key");
+    expect(route.reason).toBe(
+      "explicit exchange 'jobs' with routing key 'direct.c'; no queue in the routing files is bound to it with that key",
+    );
     const unknown = router.resolve('t', { exchange: 'elsewhere', routingKey: 'k' });
     expect(unknown.exchangeDeclaration).toBeUndefined();
     expect(unknown.queue).toBeUndefined();
@@ -136,7 +165,12 @@ describe('Router.resolve: explicit options', () => {
 
   it('treats a routing key alone as the default exchange, reaching the queue of that name', () => {
     const route = router.resolve('t', { routingKey: 'plain' });
-    expect(route).toMatchObject({ exchange: '', routingKey: 'plain', matchedBy: 'explicit-exchange', queue: { name: 'plain', maxPriority: undefined } });
+    expect(route).toMatchObject({
+      exchange: '',
+      routingKey: 'plain',
+      matchedBy: 'explicit-exchange',
+      queue: { name: 'plain', maxPriority: undefined },
+    });
     expect(route.reason).toBe("routing key 'plain' on the default exchange reaches queue 'plain' declared in /cfg/plain.yaml");
   });
 
@@ -150,7 +184,14 @@ describe('Router.queue and queuesBoundTo', () => {
   it('returns configured declarations, and defaults for unconfigured names', () => {
     const router = routerFor({ '/cfg/q.yaml': { maxPriority: 3, messageTtl: 1000 } }, { durable: false, maxPriority: 0 });
     expect(router.queue('q')).toMatchObject({ name: 'q', maxPriority: 3, messageTtl: 1000, durable: false });
-    expect(router.queue('other')).toEqual({ name: 'other', durable: false, autoDelete: false, maxPriority: undefined, exchange: undefined, bindingKeys: [] });
+    expect(router.queue('other')).toEqual({
+      name: 'other',
+      durable: false,
+      autoDelete: false,
+      maxPriority: undefined,
+      exchange: undefined,
+      bindingKeys: [],
+    });
   });
 
   it('lists the queues bound to an exchange', () => {
@@ -162,7 +203,11 @@ describe('Router.queue and queuesBoundTo', () => {
 
   it('works over an empty routing config', () => {
     const router = new Router(emptyRoutingConfig({ defaultQueue: 'main', maxPriority: 0 }));
-    expect(router.resolve('x')).toMatchObject({ routingKey: 'main', queue: { name: 'main', maxPriority: undefined }, matchedBy: 'default-queue' });
+    expect(router.resolve('x')).toMatchObject({
+      routingKey: 'main',
+      queue: { name: 'main', maxPriority: undefined },
+      matchedBy: 'default-queue',
+    });
     expect(router.config.queues).toEqual([]);
   });
 });

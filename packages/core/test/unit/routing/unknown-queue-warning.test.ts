@@ -36,7 +36,12 @@ describe('optimalStringAlignment', () => {
 });
 
 describe('unknownQueueWarning', () => {
-  const withFiles: KnownQueues = { defined: ['nc-q', 'emails'], routedTo: ['emails'], builtIn: ['celery', 'taskq.dead'], hasRoutingFiles: true };
+  const withFiles: KnownQueues = {
+    defined: ['nc-q', 'emails'],
+    routedTo: ['emails'],
+    builtIn: ['celery', 'taskq.dead'],
+    hasRoutingFiles: true,
+  };
   const noFiles: KnownQueues = { defined: [], routedTo: ['celery'], builtIn: ['celery', 'taskq.dead'], hasRoutingFiles: false };
 
   it('names the close match of a queue the routing files do not define', () => {

@@ -19,8 +19,13 @@ describe('validateRoutingConfig: normalising a valid queue file', () => {
     const config = validateRoutingConfig([queueDoc('/cfg/high.yaml', { tasks: 'tasks.add' })]);
     expect(config.sources).toEqual(['/cfg/high.yaml']);
     expect(config.defaults).toEqual({
-      defaultQueue: 'celery', exchangeType: 'direct', maxPriority: 10, durable: true,
-      serializer: 'json', priority: undefined, ignoreResult: false,
+      defaultQueue: 'celery',
+      exchangeType: 'direct',
+      maxPriority: 10,
+      durable: true,
+      serializer: 'json',
+      priority: undefined,
+      ignoreResult: false,
     });
     expect(config.queues).toEqual([
       {
@@ -42,14 +47,27 @@ describe('validateRoutingConfig: normalising a valid queue file', () => {
   it('takes the name from `queue`, and keeps every optional setting', () => {
     const [route] = validateRoutingConfig([
       queueDoc('/cfg/file-name.yaml', {
-        queue: 'emails', exchange: 'mail', exchangeType: 'topic', bindingKeys: ['mail.#', 'mail.send'],
-        maxPriority: 200, durable: false, autoDelete: true, messageTtl: 60000, maxLength: 1000,
-        deadLetter: { exchange: 'dlx', routingKey: 'emails.dead' }, tasks: ['mail.*', 'send_email'],
+        queue: 'emails',
+        exchange: 'mail',
+        exchangeType: 'topic',
+        bindingKeys: ['mail.#', 'mail.send'],
+        maxPriority: 200,
+        durable: false,
+        autoDelete: true,
+        messageTtl: 60000,
+        maxLength: 1000,
+        deadLetter: { exchange: 'dlx', routingKey: 'emails.dead' },
+        tasks: ['mail.*', 'send_email'],
       }),
     ]).queues;
     expect(route).toEqual({
       queue: {
-        name: 'emails', durable: false, autoDelete: true, maxPriority: 200, messageTtl: 60000, maxLength: 1000,
+        name: 'emails',
+        durable: false,
+        autoDelete: true,
+        maxPriority: 200,
+        messageTtl: 60000,
+        maxLength: 1000,
         deadLetter: { exchange: 'dlx', routingKey: 'emails.dead' },
         exchange: { name: 'mail', type: 'topic', durable: true },
         bindingKeys: ['mail.#', 'mail.send'],
@@ -68,13 +86,30 @@ describe('validateRoutingConfig: normalising a valid queue file', () => {
   it('applies the defaults file to queues whatever the file order', () => {
     const config = validateRoutingConfig([
       queueDoc('/cfg/a.yaml', { exchange: 'x' }),
-      defaultsDoc('/cfg/_defaults.yaml', { exchangeType: 'fanout', maxPriority: 0, durable: false, defaultQueue: 'main', priority: 3, serializer: 'msgpack', ignoreResult: true }),
+      defaultsDoc('/cfg/_defaults.yaml', {
+        exchangeType: 'fanout',
+        maxPriority: 0,
+        durable: false,
+        defaultQueue: 'main',
+        priority: 3,
+        serializer: 'msgpack',
+        ignoreResult: true,
+      }),
     ]);
     expect(config.defaults).toEqual({
-      defaultQueue: 'main', exchangeType: 'fanout', maxPriority: undefined, durable: false,
-      serializer: 'msgpack', priority: 3, ignoreResult: true,
+      defaultQueue: 'main',
+      exchangeType: 'fanout',
+      maxPriority: undefined,
+      durable: false,
+      serializer: 'msgpack',
+      priority: 3,
+      ignoreResult: true,
     });
-    expect(config.queues[0]?.queue).toMatchObject({ durable: false, maxPriority: undefined, exchange: { name: 'x', type: 'fanout', durable: false } });
+    expect(config.queues[0]?.queue).toMatchObject({
+      durable: false,
+      maxPriority: undefined,
+      exchange: { name: 'x', type: 'fanout', durable: false },
+    });
   });
 
   it("uses the type and durability of RabbitMQ's built-in exchanges", () => {
@@ -91,8 +126,14 @@ describe('validateRoutingConfig: normalising a valid queue file', () => {
   });
 
   it('accepts a routingKey that matches a topic binding, and any routingKey for fanout', () => {
-    expect(validateRoutingConfig([queueDoc('/cfg/a.yaml', { exchange: 'e', exchangeType: 'topic', bindingKeys: ['a.*'], routingKey: 'a.b' })]).queues[0]?.routingKey).toBe('a.b');
-    expect(validateRoutingConfig([queueDoc('/cfg/a.yaml', { exchange: 'f', exchangeType: 'fanout', routingKey: 'whatever' })]).queues[0]?.routingKey).toBe('whatever');
+    expect(
+      validateRoutingConfig([queueDoc('/cfg/a.yaml', { exchange: 'e', exchangeType: 'topic', bindingKeys: ['a.*'], routingKey: 'a.b' })])
+        .queues[0]?.routingKey,
+    ).toBe('a.b');
+    expect(
+      validateRoutingConfig([queueDoc('/cfg/a.yaml', { exchange: 'f', exchangeType: 'fanout', routingKey: 'whatever' })]).queues[0]
+        ?.routingKey,
+    ).toBe('whatever');
   });
 
   it('is fine with a defaultQueue that no file declares, and with no documents at all', () => {
@@ -104,7 +145,9 @@ describe('validateRoutingConfig: normalising a valid queue file', () => {
 describe('validateRoutingConfig: problems in a queue file', () => {
   it('reports an unknown key with the closest known key', () => {
     expect(onlyProblem({ maxPriorty: 5 })).toEqual({
-      file: '/cfg/high.yaml', key: 'maxPriorty', message: "unknown key 'maxPriorty'; did you mean 'maxPriority'?",
+      file: '/cfg/high.yaml',
+      key: 'maxPriorty',
+      message: "unknown key 'maxPriorty'; did you mean 'maxPriority'?",
     });
     expect(onlyProblem({ dead_letter: { exchange: 'x' } })?.message).toContain("did you mean 'deadLetter'?");
   });
@@ -119,7 +162,11 @@ describe('validateRoutingConfig: problems in a queue file', () => {
     [{ queue: 5 }, 'queue', 'expected a non-empty string, found number 5'],
     [{ queue: '' }, 'queue', 'expected a non-empty string, found an empty string'],
     [{ exchange: ['x'] }, 'exchange', 'expected a string, found a list of 1 item'],
-    [{ exchange: 'e', exchangeType: 'topics' }, 'exchangeType', "expected one of direct, topic, fanout, headers, found string 'topics'; did you mean 'topic'?"],
+    [
+      { exchange: 'e', exchangeType: 'topics' },
+      'exchangeType',
+      "expected one of direct, topic, fanout, headers, found string 'topics'; did you mean 'topic'?",
+    ],
     [{ maxPriority: 300 }, 'maxPriority', 'expected an integer from 1 to 255 (or 0/null for no priority), found 300'],
     [{ maxPriority: '10' }, 'maxPriority', "expected an integer from 1 to 255 (or 0/null for no priority), found string '10'"],
     [{ maxPriority: 2.5 }, 'maxPriority', 'expected an integer from 1 to 255 (or 0/null for no priority), found 2.5'],
@@ -161,7 +208,9 @@ describe('validateRoutingConfig: problems in a queue file', () => {
 
   it('rejects an empty bindingKeys list', () => {
     expect(onlyProblem({ exchange: 'e', bindingKeys: [] })).toEqual({
-      file: '/cfg/high.yaml', key: 'bindingKeys', message: 'expected at least one binding key, found an empty list',
+      file: '/cfg/high.yaml',
+      key: 'bindingKeys',
+      message: 'expected at least one binding key, found an empty list',
     });
   });
 
@@ -170,13 +219,17 @@ describe('validateRoutingConfig: problems in a queue file', () => {
     expect(p?.key).toBe('routingKey');
     expect(p?.message).toContain("every binding key of topic exchange 'events' has wildcards ('reports.*', '#.urgent')");
     // A literal binding key lets taskq pick the routing key itself.
-    expect(() => validateRoutingConfig([queueDoc('/cfg/a.yaml', { exchange: 'e', exchangeType: 'topic', bindingKeys: ['a.*', 'a.b'] })])).not.toThrow();
+    expect(() =>
+      validateRoutingConfig([queueDoc('/cfg/a.yaml', { exchange: 'e', exchangeType: 'topic', bindingKeys: ['a.*', 'a.b'] })]),
+    ).not.toThrow();
   });
 
   it('requires a topic routingKey to match a binding key', () => {
     const p = onlyProblem({ exchange: 'e', exchangeType: 'topic', bindingKeys: ['reports.*'], routingKey: 'reports.daily.pdf' });
     expect(p?.key).toBe('routingKey');
-    expect(p?.message).toBe("expected a routing key matching one of the binding keys ('reports.*'), found 'reports.daily.pdf'; messages sent with it would not reach queue 'high'");
+    expect(p?.message).toBe(
+      "expected a routing key matching one of the binding keys ('reports.*'), found 'reports.daily.pdf'; messages sent with it would not reach queue 'high'",
+    );
   });
 
   it('requires a direct routingKey to equal a binding key', () => {
@@ -194,7 +247,9 @@ describe('validateRoutingConfig: problems in a queue file', () => {
 
   it('checks deadLetter keys and the default-exchange cycle', () => {
     expect(queueProblems({ deadLetter: { exchange: 'dlx', routingkey: 'x' } })[0]).toEqual({
-      file: '/cfg/high.yaml', key: 'deadLetter.routingkey', message: "unknown key 'routingkey'; did you mean 'routingKey'?",
+      file: '/cfg/high.yaml',
+      key: 'deadLetter.routingkey',
+      message: "unknown key 'routingkey'; did you mean 'routingKey'?",
     });
     expect(onlyProblem({ deadLetter: { routingKey: 'dead' } })?.key).toBe('deadLetter.exchange');
     const cycle = onlyProblem({ deadLetter: { exchange: '' } });
@@ -220,9 +275,15 @@ describe('validateRoutingConfig: problems in a queue file', () => {
   });
 
   it('reports an empty file and a non-mapping top level', () => {
-    expect(onlyProblem(null)).toEqual({ file: '/cfg/high.yaml', key: '', message: 'file is empty; expected a mapping with queue settings' });
+    expect(onlyProblem(null)).toEqual({
+      file: '/cfg/high.yaml',
+      key: '',
+      message: 'file is empty; expected a mapping with queue settings',
+    });
     expect(onlyProblem(['tasks.add'])).toEqual({
-      file: '/cfg/high.yaml', key: '', message: 'expected a mapping with queue settings at the top level, found a list of 1 item',
+      file: '/cfg/high.yaml',
+      key: '',
+      message: 'expected a mapping with queue settings at the top level, found a list of 1 item',
     });
     expect(onlyProblem('just text')?.message).toContain("found string 'just text'");
   });
@@ -240,9 +301,12 @@ describe('validateRoutingConfig: problems in a queue file', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(problems.map((p) => `${p.file}:${p.key}`).sort()).toEqual(
-      ['/cfg/_defaults.yaml:serializer', '/cfg/a.yaml:durable', '/cfg/a.yaml:maxPriority', '/cfg/b.yaml:tasks[0]'],
-    );
+    expect(problems.map((p) => `${p.file}:${p.key}`).sort()).toEqual([
+      '/cfg/_defaults.yaml:serializer',
+      '/cfg/a.yaml:durable',
+      '/cfg/a.yaml:maxPriority',
+      '/cfg/b.yaml:tasks[0]',
+    ]);
     expect((error as ConfigError).code).toBe('CONFIG_INVALID');
     expect((error as ConfigError).message).toContain('4 problems');
     expect((error as ConfigError).message).toContain('/cfg/a.yaml (maxPriority): expected an integer from 1 to 255');
@@ -258,7 +322,11 @@ describe('validateRoutingConfig: problems in a queue file', () => {
 describe('validateRoutingConfig: problems in defaults', () => {
   it.each([
     [{ defaultQueue: 5 }, 'defaultQueue', 'expected a non-empty string, found number 5'],
-    [{ exchangeType: 'Direct' }, 'exchangeType', "expected one of direct, topic, fanout, headers, found string 'Direct'; did you mean 'direct'?"],
+    [
+      { exchangeType: 'Direct' },
+      'exchangeType',
+      "expected one of direct, topic, fanout, headers, found string 'Direct'; did you mean 'direct'?",
+    ],
     [{ maxPriority: 256 }, 'maxPriority', 'expected an integer from 1 to 255 (or 0/null for no priority), found 256'],
     [{ durable: 1 }, 'durable', 'expected true or false, found number 1'],
     [{ serializer: '' }, 'serializer', 'expected a non-empty string, found an empty string'],
@@ -266,7 +334,9 @@ describe('validateRoutingConfig: problems in defaults', () => {
     [{ ignoreResult: 'false' }, 'ignoreResult', "expected true or false, found string 'false'"],
     [{ defaultqueue: 'x' }, 'defaultqueue', "unknown key 'defaultqueue'; did you mean 'defaultQueue'?"],
   ])('%p → %s', (data, key, message) => {
-    expect(problemsOf(() => validateRoutingConfig([defaultsDoc('/cfg/_defaults.yml', data)]))).toEqual([{ file: '/cfg/_defaults.yml', key, message }]);
+    expect(problemsOf(() => validateRoutingConfig([defaultsDoc('/cfg/_defaults.yml', data)]))).toEqual([
+      { file: '/cfg/_defaults.yml', key, message },
+    ]);
   });
 
   it('reports an empty defaults file', () => {
@@ -276,12 +346,17 @@ describe('validateRoutingConfig: problems in defaults', () => {
   });
 
   it('keeps going with the built-in value of a wrong default', () => {
-    const { config } = checkRoutingConfig([defaultsDoc('/cfg/_defaults.yaml', { maxPriority: 999, durable: false }), queueDoc('/cfg/q.yaml', {})]);
+    const { config } = checkRoutingConfig([
+      defaultsDoc('/cfg/_defaults.yaml', { maxPriority: 999, durable: false }),
+      queueDoc('/cfg/q.yaml', {}),
+    ]);
     expect(config.queues[0]?.queue).toMatchObject({ maxPriority: 10, durable: false });
   });
 
   it('reports defaults declared in two files, naming the first', () => {
-    expect(problemsOf(() => validateRoutingConfig([defaultsDoc('/cfg/_defaults.json', {}), defaultsDoc('/cfg/_defaults.yaml', {})]))).toEqual([
+    expect(
+      problemsOf(() => validateRoutingConfig([defaultsDoc('/cfg/_defaults.json', {}), defaultsDoc('/cfg/_defaults.yaml', {})])),
+    ).toEqual([
       { file: '/cfg/_defaults.yaml', key: '', message: 'app-wide defaults are already set in /cfg/_defaults.json; keep them in one place' },
     ]);
   });
@@ -297,7 +372,9 @@ describe('validateRoutingConfig: the single-file form', () => {
     ]);
     expect(config.defaults.defaultQueue).toBe('low');
     expect(config.queues.map((q) => [q.queue.name, q.queue.maxPriority, q.source])).toEqual([
-      ['high', 5, '/etc/taskq.yaml'], ['low', 5, '/etc/taskq.yaml'], ['events', 5, '/etc/taskq.yaml'],
+      ['high', 5, '/etc/taskq.yaml'],
+      ['low', 5, '/etc/taskq.yaml'],
+      ['events', 5, '/etc/taskq.yaml'],
     ]);
     expect(config.sources).toEqual(['/etc/taskq.yaml']);
   });
@@ -341,7 +418,11 @@ describe('validateRoutingConfig: the single-file form', () => {
 describe('validateRoutingConfig: checks across files', () => {
   it('reports a queue declared in two files, naming the first', () => {
     const problems = problemsOf(() =>
-      validateRoutingConfig([queueDoc('/cfg/high.yaml', {}), queueDoc('/cfg/urgent.yaml', { queue: 'high' }), queueDoc('/cfg/high.json', {})]),
+      validateRoutingConfig([
+        queueDoc('/cfg/high.yaml', {}),
+        queueDoc('/cfg/urgent.yaml', { queue: 'high' }),
+        queueDoc('/cfg/high.json', {}),
+      ]),
     );
     expect(problems).toEqual([
       { file: '/cfg/urgent.yaml', key: 'queue', message: "queue 'high' is already declared in /cfg/high.yaml; declare each queue once" },
@@ -357,14 +438,25 @@ describe('validateRoutingConfig: checks across files', () => {
       ]),
     );
     expect(problems).toEqual([
-      { file: '/cfg/b.yaml', key: 'tasks[1]', message: "task 'tasks.add' is already routed to queue 'a' by /cfg/a.yaml; list each task in one queue only" },
-      { file: '/cfg/b.yaml', key: 'tasks[2]', message: "pattern 'reports.*' is already routed to queue 'a' by /cfg/a.yaml; the same pattern in a second queue would never match" },
+      {
+        file: '/cfg/b.yaml',
+        key: 'tasks[1]',
+        message: "task 'tasks.add' is already routed to queue 'a' by /cfg/a.yaml; list each task in one queue only",
+      },
+      {
+        file: '/cfg/b.yaml',
+        key: 'tasks[2]',
+        message: "pattern 'reports.*' is already routed to queue 'a' by /cfg/a.yaml; the same pattern in a second queue would never match",
+      },
     ]);
   });
 
   it('allows a task listed twice in the same queue and overlapping globs in different queues', () => {
     expect(() =>
-      validateRoutingConfig([queueDoc('/cfg/a.yaml', { tasks: ['t', 't', 'reports.*'] }), queueDoc('/cfg/b.yaml', { tasks: 'reports.daily.*' })]),
+      validateRoutingConfig([
+        queueDoc('/cfg/a.yaml', { tasks: ['t', 't', 'reports.*'] }),
+        queueDoc('/cfg/b.yaml', { tasks: 'reports.daily.*' }),
+      ]),
     ).not.toThrow();
   });
 

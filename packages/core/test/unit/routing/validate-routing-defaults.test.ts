@@ -6,14 +6,22 @@ describe('validateRoutingDefaults (in-code options)', () => {
   it('returns the built-in defaults for nothing', () => {
     expect(validateRoutingDefaults(undefined)).toEqual(DEFAULT_ROUTING_DEFAULTS);
     expect(validateRoutingDefaults({})).toEqual({
-      defaultQueue: 'celery', exchangeType: 'direct', maxPriority: 10, durable: true, serializer: 'json', priority: undefined, ignoreResult: false,
+      defaultQueue: 'celery',
+      exchangeType: 'direct',
+      maxPriority: 10,
+      durable: true,
+      serializer: 'json',
+      priority: undefined,
+      ignoreResult: false,
     });
   });
 
   it('merges over a base and ignores keys set to undefined', () => {
     const base = { ...DEFAULT_ROUTING_DEFAULTS, defaultQueue: 'main', priority: 5 };
     expect(validateRoutingDefaults({ serializer: 'msgpack', defaultQueue: undefined }, 'createApp options', base)).toMatchObject({
-      defaultQueue: 'main', serializer: 'msgpack', priority: 5,
+      defaultQueue: 'main',
+      serializer: 'msgpack',
+      priority: 5,
     });
   });
 
@@ -29,7 +37,11 @@ describe('validateRoutingDefaults (in-code options)', () => {
     const problems = problemsOf(() => validateRoutingDefaults({ maxPriority: 300, priority: -1, serializr: 'json' }, 'createApp options'));
     expect(problems).toEqual([
       { file: 'createApp options', key: 'serializr', message: "unknown key 'serializr'; did you mean 'serializer'?" },
-      { file: 'createApp options', key: 'maxPriority', message: 'expected an integer from 1 to 255 (or 0/null for no priority), found 300' },
+      {
+        file: 'createApp options',
+        key: 'maxPriority',
+        message: 'expected an integer from 1 to 255 (or 0/null for no priority), found 300',
+      },
       { file: 'createApp options', key: 'priority', message: 'expected an integer from 0 to 255, found -1' },
     ]);
     expect(problemsOf(() => validateRoutingDefaults('fast'))).toEqual([

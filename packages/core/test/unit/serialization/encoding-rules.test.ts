@@ -63,7 +63,7 @@ describe.each(formats)('%s encoder: rules shared by every format', (name, format
     expect(roundTrip([new String('s'), new Number(2), new Boolean(false)])).toEqual(['s', 2, false]);
   });
 
-  it('accepts nesting up to the decoders\' limit, and refuses deeper values with their path', () => {
+  it("accepts nesting up to the decoders' limit, and refuses deeper values with their path", () => {
     let deep: unknown = 'leaf';
     for (let i = 0; i < MAX_DECODE_DEPTH; i++) deep = [deep];
     let decoded = roundTrip(deep);

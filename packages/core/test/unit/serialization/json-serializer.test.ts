@@ -26,10 +26,7 @@ describe('json serializer: round trips', () => {
   });
 
   it('keeps the largest safe integers', () => {
-    expect(roundTrip([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER])).toEqual([
-      Number.MAX_SAFE_INTEGER,
-      Number.MIN_SAFE_INTEGER,
-    ]);
+    expect(roundTrip([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER])).toEqual([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);
   });
 
   it('round-trips a Celery body [args, kwargs, embed]', () => {
@@ -59,9 +56,7 @@ describe('json serializer: round trips', () => {
 
 describe('json serializer: encoding as kombu expects', () => {
   it("writes a Date as kombu's datetime tag in Python isoformat (+00:00, six fraction digits)", () => {
-    expect(text(new Date('2024-05-01T12:30:00.123Z'))).toBe(
-      '{"__type__":"datetime","__value__":"2024-05-01T12:30:00.123000+00:00"}',
-    );
+    expect(text(new Date('2024-05-01T12:30:00.123Z'))).toBe('{"__type__":"datetime","__value__":"2024-05-01T12:30:00.123000+00:00"}');
   });
 
   it('omits the fraction for whole seconds, as Python does', () => {
@@ -241,9 +236,7 @@ describe('json serializer: decoding kombu type tags (as kombu 5.3 emits them)', 
 
   it('decodes uuid in the forms kombu 5.3.0, later 5.3.x and hand-written senders use', () => {
     const canonical = '0188bcbb-8475-7605-a094-fe41c58df798';
-    expect(decodeText('{"__type__": "uuid", "__value__": {"hex": "0188bcbb84757605a094fe41c58df798", "version": 7}}')).toBe(
-      canonical,
-    );
+    expect(decodeText('{"__type__": "uuid", "__value__": {"hex": "0188bcbb84757605a094fe41c58df798", "version": 7}}')).toBe(canonical);
     expect(decodeText('{"__type__": "uuid", "__value__": {"hex": "0188BCBB84757605A094FE41C58DF798"}}')).toBe(canonical);
     expect(decodeText(`{"__type__": "uuid", "__value__": "urn:uuid:{${canonical}}"}`)).toBe(canonical);
   });
@@ -252,9 +245,7 @@ describe('json serializer: decoding kombu type tags (as kombu 5.3 emits them)', 
     const bytes = decodeText('{"__type__": "bytes", "__value__": "h\\u00e9"}');
     expect(Buffer.isBuffer(bytes)).toBe(true);
     expect((bytes as Buffer).equals(Buffer.from('hé', 'utf8'))).toBe(true);
-    expect((decodeText('{"__type__": "base64", "__value__": "/wE="}') as Buffer).equals(Buffer.from([0xff, 0x01]))).toBe(
-      true,
-    );
+    expect((decodeText('{"__type__": "base64", "__value__": "/wE="}') as Buffer).equals(Buffer.from([0xff, 0x01]))).toBe(true);
   });
 
   it('revives tags nested in a Celery body', () => {

@@ -22,11 +22,38 @@ describe('msgpack nesting scan', () => {
 
   it('skips every scalar format by its length, and closes containers when their items are read', () => {
     const scalars = [
-      '00', '7f', 'e0', 'ff', 'c0', 'c2', 'c3', 'cc01', 'cd0102', 'ce01020304', 'cf0102030405060708', 'd001', 'd10102',
-      'd201020304', 'd30102030405060708', 'ca01020304', 'cb0102030405060708', 'a3616263', 'd903616263', 'da0003616263',
-      'db00000003616263', 'c403010203', 'c50003010203', 'c600000003010203', 'd6ff01020304', 'd7ff0102030405060708',
-      'c70cff010203040506070809101112', 'c8000cff010203040506070809101112', 'c90000000cff010203040506070809101112',
-      'd4ff01', 'd5ff0102', 'd8ff01020304050607080910111213141516',
+      '00',
+      '7f',
+      'e0',
+      'ff',
+      'c0',
+      'c2',
+      'c3',
+      'cc01',
+      'cd0102',
+      'ce01020304',
+      'cf0102030405060708',
+      'd001',
+      'd10102',
+      'd201020304',
+      'd30102030405060708',
+      'ca01020304',
+      'cb0102030405060708',
+      'a3616263',
+      'd903616263',
+      'da0003616263',
+      'db00000003616263',
+      'c403010203',
+      'c50003010203',
+      'c600000003010203',
+      'd6ff01020304',
+      'd7ff0102030405060708',
+      'c70cff010203040506070809101112',
+      'c8000cff010203040506070809101112',
+      'c90000000cff010203040506070809101112',
+      'd4ff01',
+      'd5ff0102',
+      'd8ff01020304050607080910111213141516',
     ];
     // Each scalar in a one-item array, then a 3-deep last item that is only reached when every
     // length above was skipped exactly (a slip would end the outer array early).
@@ -69,7 +96,10 @@ describe('msgpack nesting scan', () => {
 
   it('terminates on arbitrary bytes', () => {
     let seed = 42;
-    const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % 256;
+    };
     for (let i = 0; i < 2000; i++) {
       const payload = Buffer.from(Array.from({ length: 1 + (i % 300) }, random));
       expect(['within-limit', 'too-deep', 'extension']).toContain((scan(payload) as { kind: string }).kind);

@@ -73,7 +73,9 @@ describe('msgpack serializer: integers as Python expects them', () => {
   it('refuses bigints beyond 64 bits with the path', () => {
     const encode = (): unknown => msgpack.encode({ big: 2n ** 64n });
     expect(encode).toThrow(UnencodableValueError);
-    expect(encode).toThrow('Cannot encode the bigint 18446744073709551616 as msgpack at $.big: MessagePack integers are limited to 64 bits');
+    expect(encode).toThrow(
+      'Cannot encode the bigint 18446744073709551616 as msgpack at $.big: MessagePack integers are limited to 64 bits',
+    );
   });
 });
 
@@ -139,9 +141,7 @@ describe('msgpack serializer: encode semantics shared with json', () => {
   });
 
   it('refuses functions with their path', () => {
-    expect(() => msgpack.encode([[1, { callback: () => 1 }]])).toThrow(
-      'Cannot encode a function as msgpack at $[0][1].callback',
-    );
+    expect(() => msgpack.encode([[1, { callback: () => 1 }]])).toThrow('Cannot encode a function as msgpack at $[0][1].callback');
   });
 
   it('refuses circular references instead of overflowing the stack', () => {

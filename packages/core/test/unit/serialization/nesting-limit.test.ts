@@ -1,7 +1,5 @@
 import { SerializationError } from '../../../src/errors';
-import {
-  createSerializerRegistry, MAX_DECODE_DEPTH, NestingTooDeepError, UnencodableValueError,
-} from '../../../src/serialization';
+import { createSerializerRegistry, MAX_DECODE_DEPTH, NestingTooDeepError, UnencodableValueError } from '../../../src/serialization';
 
 const registry = createSerializerRegistry();
 const formats = [
@@ -115,9 +113,7 @@ describe('json: kombu tags are levels on the wire', () => {
   it('writes a Date inside 63 containers but refuses one inside 64 (its tag would be level 65)', () => {
     const when = new Date('2024-05-01T12:30:00Z');
     expect(json.decode(json.encode(nest(MAX_DECODE_DEPTH - 1, when)))).toEqual(nest(MAX_DECODE_DEPTH - 1, when));
-    expect(() => json.encode(nest(MAX_DECODE_DEPTH, when))).toThrow(
-      'Cannot encode a value nested deeper than 64 levels as JSON',
-    );
+    expect(() => json.encode(nest(MAX_DECODE_DEPTH, when))).toThrow('Cannot encode a value nested deeper than 64 levels as JSON');
   });
 
   it('lets msgpack and YAML carry a Date inside 64 containers (there it is a scalar)', () => {

@@ -76,12 +76,15 @@ describe('json decoder: escaped and constructor-shaped keys', () => {
 });
 
 describe('encoders keep an own __proto__ key as data', () => {
-  it.each(['json', 'msgpack', 'yaml'])('%s writes it without touching the copy\'s prototype', (name) => {
+  it.each(['json', 'msgpack', 'yaml'])("%s writes it without touching the copy's prototype", (name) => {
     // JSON.parse makes an own __proto__ property; the encoder's copy (forced here by the Date)
     // must not turn it into a prototype.
     const value = JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
     value.when = new Date(0);
-    const encoded = registry.get(name).encode(value).toString(name === 'msgpack' ? 'hex' : 'utf8');
+    const encoded = registry
+      .get(name)
+      .encode(value)
+      .toString(name === 'msgpack' ? 'hex' : 'utf8');
     const key = name === 'msgpack' ? Buffer.from('__proto__').toString('hex') : '__proto__';
     expect(encoded).toContain(key);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

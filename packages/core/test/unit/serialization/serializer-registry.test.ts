@@ -106,9 +106,7 @@ describe('SerializerRegistry.register', () => {
   it('refuses a content type already used by another name', () => {
     const error = caught(() => createSerializerRegistry().register(custom({ name: 'fastjson', contentType: 'application/json' })));
     expect(error.code).toBe('SERIALIZER_CONFLICT');
-    expect(error.message).toContain(
-      "Cannot register serializer 'fastjson': content type 'application/json' is already used by 'json'",
-    );
+    expect(error.message).toContain("Cannot register serializer 'fastjson': content type 'application/json' is already used by 'json'");
     expect(error.message).toContain("Re-register 'json' to replace it");
   });
 
@@ -123,7 +121,7 @@ describe('SerializerRegistry.register', () => {
   });
 
   it.each([
-    ['null', null, "Cannot register serializer: expected an object, got null"],
+    ['null', null, 'Cannot register serializer: expected an object, got null'],
     ['a string', 'json', 'expected an object, got string'],
     ['a missing name', custom({ name: undefined as unknown as string }), "'name' must be a non-empty string"],
     ['a name with /', custom({ name: 'a/b' }), "serializer 'a/b': 'name' must be a non-empty string without '/'"],
@@ -132,8 +130,16 @@ describe('SerializerRegistry.register', () => {
     ['a contentType with parameters', custom({ contentType: 'text/csv; charset=utf-8' }), 'without parameters'],
     ['an upper-case contentType', custom({ contentType: 'Text/CSV' }), "(got 'Text/CSV')"],
     ['a contentType without /', custom({ contentType: 'csv' }), "'contentType' must be a bare lower-case media type"],
-    ['a numeric contentEncoding', custom({ contentEncoding: 8 as unknown as string }), "'contentEncoding' must be a non-empty string such as 'utf-8' or 'binary' (got number)"],
-    ['a missing encode', custom({ encode: undefined as unknown as Serializer['encode'] }), "serializer 'csv': 'encode' must be a function (got undefined)"],
+    [
+      'a numeric contentEncoding',
+      custom({ contentEncoding: 8 as unknown as string }),
+      "'contentEncoding' must be a non-empty string such as 'utf-8' or 'binary' (got number)",
+    ],
+    [
+      'a missing encode',
+      custom({ encode: undefined as unknown as Serializer['encode'] }),
+      "serializer 'csv': 'encode' must be a function (got undefined)",
+    ],
     ['a non-function decode', custom({ decode: 'x' as unknown as Serializer['decode'] }), "'decode' must be a function (got 'x')"],
   ])('refuses %s with SERIALIZER_INVALID naming the field', (_label, candidate, expected) => {
     const error = caught(() => new SerializerRegistry().register(candidate as Serializer));

@@ -11,8 +11,7 @@ const styles: Record<string, (depth: number) => string> = {
   'flow mappings': (depth) => `${'{a: '.repeat(depth)}x${'}'.repeat(depth)}`,
   'flow sequences': (depth) => `${'['.repeat(depth)}x${']'.repeat(depth)}`,
   'compact block sequences (- - -)': (depth) => `${'- '.repeat(depth)}x\n`,
-  'maps nested by indentation': (depth) =>
-    `${Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}a:`).join('\n')} x\n`,
+  'maps nested by indentation': (depth) => `${Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}a:`).join('\n')} x\n`,
   'sequences at their parent key’s indentation': (depth) => {
     // a:\n- a:\n  - a: …: each sequence starts at the column of the key that holds it
     let source = 'a:';
@@ -103,8 +102,7 @@ describe('yaml nesting: what does not count', () => {
 describe('yaml nesting: aliases', () => {
   // Each anchor is 30 levels deep and holds an alias to the previous one.
   const chain = (length: number): string =>
-    Array.from({ length }, (_, i) => `a${i}: &a${i} ${'['.repeat(30)}${i ? `*a${i - 1}` : '1'}${']'.repeat(30)}`)
-      .join('\n');
+    Array.from({ length }, (_, i) => `a${i}: &a${i} ${'['.repeat(30)}${i ? `*a${i - 1}` : '1'}${']'.repeat(30)}`).join('\n');
 
   it('accepts an alias that stays within the limit', () => {
     const decoded = decodeText(chain(2)) as { a1: unknown };
@@ -144,11 +142,7 @@ describe('yaml nesting: the process survives', () => {
       }
       process.stdout.write(JSON.stringify(outcomes));
     `;
-    const sources = [
-      styles['flow mappings']!(LEVELS),
-      styles['compact block sequences (- - -)']!(LEVELS),
-      `a: ${': '.repeat(LEVELS)}1`,
-    ];
+    const sources = [styles['flow mappings']!(LEVELS), styles['compact block sequences (- - -)']!(LEVELS), `a: ${': '.repeat(LEVELS)}1`];
     const child = spawnSync(process.execPath, ['-e', script], {
       env: {
         ...process.env,

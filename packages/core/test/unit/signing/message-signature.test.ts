@@ -1,14 +1,22 @@
 import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
-import {
-  createApp, MessageSigner, resolveSigning, SIGNATURE_HEADER, SIGNED_HEADERS, signingInput, silentLogger,
-} from '../../../src';
+import { createApp, MessageSigner, resolveSigning, SIGNATURE_HEADER, SIGNED_HEADERS, signingInput, silentLogger } from '../../../src';
 
 const KEY = 'k'.repeat(32);
 const BODY = Buffer.from('[[2,3],{},{"callbacks":null,"errbacks":null,"chain":null,"chord":null}]');
 const HEADERS: Record<string, unknown> = {
-  lang: 'js', task: 'tasks.add', id: 'id-1', eta: null, expires: '2026-11-24T00:00:00.000Z', retries: 0,
-  timelimit: [null, 30], root_id: 'id-1', parent_id: null, group: null, ignore_result: false, argsrepr: '(2, 3)',
+  lang: 'js',
+  task: 'tasks.add',
+  id: 'id-1',
+  eta: null,
+  expires: '2026-11-24T00:00:00.000Z',
+  retries: 0,
+  timelimit: [null, 30],
+  root_id: 'id-1',
+  parent_id: null,
+  group: null,
+  ignore_result: false,
+  argsrepr: '(2, 3)',
 };
 const PROPS = { contentType: 'application/json', contentEncoding: 'utf-8', correlationId: 'id-1', replyTo: 'reply-q' };
 
@@ -58,7 +66,9 @@ describe('MessageSigner', () => {
   const signer = new MessageSigner(KEY);
 
   it('signs with HMAC-SHA256 over the signing input, as v1=<hex>', () => {
-    const expected = createHmac('sha256', KEY).update(signingInput(HEADERS, PROPS, BODY)).digest('hex');
+    const expected = createHmac('sha256', KEY)
+      .update(signingInput(HEADERS, PROPS, BODY))
+      .digest('hex');
     expect(signer.sign(HEADERS, PROPS, BODY)).toBe(`v1=${expected}`);
   });
 

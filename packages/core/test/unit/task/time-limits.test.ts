@@ -15,11 +15,17 @@ describe('time limit precedence', () => {
   });
 
   it('prefers the task option over the worker default', () => {
-    expect(resolveTimeLimits([null, null], { timeLimit: 10, softTimeLimit: 5 }, { timeLimit: 60, softTimeLimit: 50 })).toEqual({ hard: 10, soft: 5 });
+    expect(resolveTimeLimits([null, null], { timeLimit: 10, softTimeLimit: 5 }, { timeLimit: 60, softTimeLimit: 50 })).toEqual({
+      hard: 10,
+      soft: 5,
+    });
   });
 
   it("prefers the message's timelimit header [hard, soft] over both (Celery: the caller's wins)", () => {
-    expect(resolveTimeLimits([2, 1], { timeLimit: 10, softTimeLimit: 5 }, { timeLimit: 60, softTimeLimit: 50 })).toEqual({ hard: 2, soft: 1 });
+    expect(resolveTimeLimits([2, 1], { timeLimit: 10, softTimeLimit: 5 }, { timeLimit: 60, softTimeLimit: 50 })).toEqual({
+      hard: 2,
+      soft: 1,
+    });
   });
 
   it('resolves hard and soft each on its own', () => {
@@ -29,7 +35,10 @@ describe('time limit precedence', () => {
   });
 
   it('skips values that are not a positive number, at every level', () => {
-    expect(resolveTimeLimits([0, -1], { timeLimit: Number.NaN }, { timeLimit: 7, softTimeLimit: Infinity })).toEqual({ hard: 7, soft: undefined });
+    expect(resolveTimeLimits([0, -1], { timeLimit: Number.NaN }, { timeLimit: 7, softTimeLimit: Infinity })).toEqual({
+      hard: 7,
+      soft: undefined,
+    });
   });
 
   it('keeps fractions of a second', () => {
@@ -45,7 +54,10 @@ describe('time limit validation', () => {
 
   it.each([0, -1, Number.NaN, Infinity, '5'])('refuses %p with a message naming the place and the key', (value) => {
     expect(() => checkTimeLimits({ softTimeLimit: value as number }, "app.task('t')", 'INVALID_TASK')).toThrow(
-      expect.objectContaining({ code: 'INVALID_TASK', message: expect.stringContaining("app.task('t'): softTimeLimit must be a number of seconds above 0") }),
+      expect.objectContaining({
+        code: 'INVALID_TASK',
+        message: expect.stringContaining("app.task('t'): softTimeLimit must be a number of seconds above 0"),
+      }),
     );
   });
 
@@ -101,7 +113,13 @@ describe('the source module', () => {
 describe('time limit errors in results', () => {
   it("name Celery's exception module, so a Python caller gets celery.exceptions classes", () => {
     const { exceptionInfo } = require('../../../src/protocol/result-meta') as typeof import('../../../src/protocol/result-meta');
-    expect(exceptionInfo(new SoftTimeLimitExceeded(1, 'a[1]'))).toMatchObject({ exc_type: 'SoftTimeLimitExceeded', exc_module: 'celery.exceptions' });
-    expect(exceptionInfo(new TimeLimitExceeded(1, 'a[1]'))).toMatchObject({ exc_type: 'TimeLimitExceeded', exc_module: 'celery.exceptions' });
+    expect(exceptionInfo(new SoftTimeLimitExceeded(1, 'a[1]'))).toMatchObject({
+      exc_type: 'SoftTimeLimitExceeded',
+      exc_module: 'celery.exceptions',
+    });
+    expect(exceptionInfo(new TimeLimitExceeded(1, 'a[1]'))).toMatchObject({
+      exc_type: 'TimeLimitExceeded',
+      exc_module: 'celery.exceptions',
+    });
   });
 });

@@ -31,7 +31,9 @@ describe('broker URLs', () => {
     expect(maskBrokerUrl('redis://:redis-secret@127.0.0.1:6379/0')).toBe('redis://:****@127.0.0.1:6379/0');
     expect(maskBrokerUrl('rediss://default:redis-secret@cache:6380')).toBe('rediss://default:****@cache:6380');
     const url = 'redis://:redis-secret@127.0.0.1:6379/0';
-    expect(maskSecrets(`connect ECONNREFUSED (${url}), auth redis-secret`, url)).toBe('connect ECONNREFUSED (redis://:****@127.0.0.1:6379/0), auth ****');
+    expect(maskSecrets(`connect ECONNREFUSED (${url}), auth redis-secret`, url)).toBe(
+      'connect ECONNREFUSED (redis://:****@127.0.0.1:6379/0), auth ****',
+    );
   });
 
   it('reads the user and the virtual host as amqplib does: decoded, guest and / by default', () => {

@@ -13,7 +13,9 @@ interface Script {
  * reach connection.open, answered as `script` says. Deterministic reply codes a real RabbitMQ
  * cannot be made to send (403 at open).
  */
-async function scriptedBroker(script: Script): Promise<{ url: (path?: string) => string; connections: () => number; close: () => Promise<void> }> {
+async function scriptedBroker(
+  script: Script,
+): Promise<{ url: (path?: string) => string; connections: () => number; close: () => Promise<void> }> {
   let connections = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -87,12 +89,13 @@ describe('connectBroker: refusals told apart by their AMQP reply code', () => {
     for (const b of brokers.splice(0)) await b.close();
   });
 
-  const connectError = (url: string) => connectBroker(url, { connectionName: 'test' }).then(
-    () => {
-      throw new Error('connected');
-    },
-    (err: Error & { code: string }) => err,
-  );
+  const connectError = (url: string) =>
+    connectBroker(url, { connectionName: 'test' }).then(
+      () => {
+        throw new Error('connected');
+      },
+      (err: Error & { code: string }) => err,
+    );
 
   it('530 NOT_ALLOWED at connection.open: the vhost, decoded, does not exist or is not permitted, and how to fix it', async () => {
     const peer = await broker({ open: [530, 'NOT_ALLOWED - vhost my/vh not found'] });

@@ -38,7 +38,7 @@ describe('deadlines kept with one timer', () => {
     const expired: number[] = [];
     const waits = Array.from({ length: 3000 }, (_, i) => queue.add(Date.now() + 1000, () => expired.push(i)));
     // Confirms arrive in order for all but the last one.
-    waits.slice(0, 2999).forEach((wait) => queue.settle(wait));
+    for (const wait of waits.slice(0, 2999)) queue.settle(wait);
     expect(queue.size).toBe(1);
     jest.advanceTimersByTime(1000);
     expect(expired).toEqual([2999]);

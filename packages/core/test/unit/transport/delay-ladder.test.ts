@@ -1,5 +1,11 @@
 import {
-  DELAY_LEVELS, DELIVERY_EXCHANGE, MAX_DELAY_SECONDS, delayRoutingKey, deliveryBindingKey, ladderLevels, splitDelay,
+  DELAY_LEVELS,
+  DELIVERY_EXCHANGE,
+  MAX_DELAY_SECONDS,
+  delayRoutingKey,
+  deliveryBindingKey,
+  ladderLevels,
+  splitDelay,
 } from '../../../src/transport';
 
 /** AMQP topic matching, to simulate a message's path through the ladder. */
