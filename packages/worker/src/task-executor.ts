@@ -42,6 +42,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** One started run of a handler, in this thread or in a task thread. */
 interface HandlerRun {
   readonly result: Promise<unknown>;
+  /**
+   * When the handler started: time limits count from here. A thread run starts once a thread with
+   * the tasks module loaded takes it; undefined for a run that started at once, here.
+   */
+  readonly started?: Promise<void>;
   /** The soft limit: abort the handler's signal. */
   abort(reason: Error): void;
   /** The hard limit: stop the handler if that is possible, and stop waiting for it. */
@@ -102,6 +107,7 @@ async function underLimits(
   logger: Logger | undefined,
 ): Promise<ExecutionResult> {
   const timers: NodeJS.Timeout[] = [];
+  let settled = false;
   try {
     return await new Promise<ExecutionResult>((resolve) => {
       run.result.then(
@@ -109,23 +115,29 @@ async function underLimits(
         (error: unknown) => resolve({ ok: false, error, runtimeMs: runtimeMs() }),
       );
       const { soft, hard } = limits;
-      // A soft limit at or past the hard one would never come first: the hard limit aborts the signal.
-      if (soft !== undefined && (hard === undefined || soft < hard)) {
-        timers.push(setTimeout(() => run.abort(new SoftTimeLimitExceeded(soft, label)), toTimerMs(soft)));
-      }
-      if (hard !== undefined) {
-        timers.push(
-          setTimeout(() => {
-            const error = new TimeLimitExceeded(hard, label, run.stopped);
-            run.stop(error);
-            logger?.warn(`Task ${label} reached its hard time limit of ${hard} s: marked failed; ${run.stopped}.`);
-            watchAbandoned(run.result, label, started, logger);
-            resolve({ ok: false, error, runtimeMs: runtimeMs() });
-          }, toTimerMs(hard)),
-        );
-      }
+      const startTimers = (): void => {
+        if (settled) return;
+        // A soft limit at or past the hard one would never come first: the hard limit aborts the signal.
+        if (soft !== undefined && (hard === undefined || soft < hard)) {
+          timers.push(setTimeout(() => run.abort(new SoftTimeLimitExceeded(soft, label)), toTimerMs(soft)));
+        }
+        if (hard !== undefined) {
+          timers.push(
+            setTimeout(() => {
+              const error = new TimeLimitExceeded(hard, label, run.stopped);
+              run.stop(error);
+              logger?.warn(`Task ${label} reached its hard time limit of ${hard} s: marked failed; ${run.stopped}.`);
+              watchAbandoned(run.result, label, started, logger);
+              resolve({ ok: false, error, runtimeMs: runtimeMs() });
+            }, toTimerMs(hard)),
+          );
+        }
+      };
+      if (run.started) void run.started.then(startTimers);
+      else startTimers();
     });
   } finally {
+    settled = true;
     for (const timer of timers) clearTimeout(timer);
   }
 }
@@ -207,6 +219,7 @@ function startInThread(
   const run = threads.run(task.name, args, { id, name, kwargs, retries, redelivered, queue, request });
   return {
     result: run.result,
+    started: run.started,
     abort: (reason) => run.abort(reason),
     stop: () => run.terminate(),
     stopped: 'its worker thread was terminated',

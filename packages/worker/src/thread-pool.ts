@@ -35,6 +35,12 @@ const ERROR_CLASSES: ErrorClasses = {
 export interface ThreadRun {
   /** Settles with the handler's value or error; never settles after {@link ThreadRun.terminate}. */
   readonly result: Promise<unknown>;
+  /**
+   * Resolves when the task was handed to a thread that has loaded the tasks module: time limits
+   * count from here, so waiting for a free thread or a fresh thread's module load does not eat
+   * into them. Never rejects (a thread that fails to load rejects {@link ThreadRun.result}).
+   */
+  readonly started: Promise<void>;
   /** Abort the task's `currentTask().signal` inside its thread (the soft limit). */
   abort(reason: Error): void;
   /** Terminate the task's thread (the hard limit); a fresh thread takes its place. */
@@ -77,6 +83,10 @@ export class ThreadPool {
     let thread: TaskThread | undefined;
     let abortReason: Error | undefined;
     let terminated = false;
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      markStarted = resolve;
+    });
     const result = this.acquire().then(async (acquired) => {
       if (terminated) {
         this.release(acquired);
@@ -85,13 +95,14 @@ export class ThreadPool {
       thread = acquired;
       if (abortReason) acquired.abort(runId, abortReason);
       try {
-        return await acquired.run(runId, taskName, args, context);
+        return await acquired.run(runId, taskName, args, context, markStarted);
       } finally {
         if (!terminated) this.release(acquired);
       }
     });
     return {
       result,
+      started,
       abort: (reason) => {
         abortReason = reason;
         thread?.abort(runId, reason);
@@ -228,7 +239,7 @@ class TaskThread {
     });
   }
 
-  async run(runId: number, taskName: string, args: unknown[], context: ThreadTaskContext): Promise<unknown> {
+  async run(runId: number, taskName: string, args: unknown[], context: ThreadTaskContext, onStarted?: () => void): Promise<unknown> {
     this.thread.ref();
     try {
       await this.ready;
@@ -247,6 +258,7 @@ class TaskThread {
         return;
       }
       this.current = { runId, resolve, reject };
+      onStarted?.();
       if (this.pendingAbort?.runId === runId) this.thread.postMessage(this.pendingAbort);
       this.pendingAbort = undefined;
     });

@@ -72,6 +72,23 @@ describe('tasks isolated in worker threads', () => {
     expect(pool.size).toBeLessThanOrEqual(2);
   });
 
+  it("counts time limits from the handler's start, not from a fresh thread's module load", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const slow = (require('../fixtures/slow-thread-tasks.js') as { app: TaskqApp }).app;
+    const slowPool = new ThreadPool({ size: 1, modulePath: () => slow.sourceModule, logger: silentLogger });
+    try {
+      // The thread needs 0.8 s to load its module; the task itself is instant, well under its limits.
+      const outcome = await executeTask(slow.tasks.get('slow.add'), context('slow.add', [2, 3], {}, [0.3, 0.2]), {
+        threads: slowPool,
+        logger: silentLogger,
+      });
+      expect(outcome).toMatchObject({ ok: true, value: 5 });
+      expect(outcome.runtimeMs).toBeGreaterThanOrEqual(700); // the load happened, and did not count
+    } finally {
+      await slowPool.close();
+    }
+  });
+
   it('delivers the soft limit into the thread as SoftTimeLimitExceeded, with its class kept on both sides', async () => {
     const failed = await run('threads.until-aborted', [], { timeLimit: [5, 0.2] });
     expect(failed.ok).toBe(false);
