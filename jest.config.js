@@ -4,7 +4,10 @@ const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
-  moduleNameMapper: { '^@taskq/(core|worker)$': '<rootDir>/packages/$1/src' },
+  moduleNameMapper: {
+    '^@taskq/core/internal$': '<rootDir>/packages/core/src/internal',
+    '^@taskq/(core|worker)$': '<rootDir>/packages/$1/src',
+  },
 };
 
 module.exports = {

@@ -1,4 +1,5 @@
-import { maskSecrets, TaskqError } from '@taskq/core';
+import { TaskqError } from '@taskq/core';
+import { maskSecrets } from '@taskq/core/internal';
 
 /**
  * Exit code for an error at run time: the broker or result backend unreachable or refusing,

@@ -1,56 +1,70 @@
 /**
  * @taskq/core — define tasks, route them, send them to RabbitMQ and read their results.
  * Celery protocol v2 on the wire.
+ *
+ * This entry point is what applications use. The plumbing the worker and the CLI are built from
+ * (connections, publishers, topology, the message codec) is in `@taskq/core/internal`, which
+ * carries no compatibility promise.
  */
-export { createApp, TaskqApp, type ProducerState } from './app';
+export { createApp, TaskqApp } from './app';
 export { DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, type AppOptions, type AppOverrides } from './app-options';
 export { Task, type TaskHandler, type TaskOptions } from './task';
-export { TaskRegistry } from './task-registry';
-export { bindArguments } from './task-arguments';
-export { currentTask, runInTaskContext, runningTaskContext, type TaskContext } from './task-context';
-export { SEND_OPTION_KEYS, type SendOptions } from './send-options';
+export { currentTask, type TaskContext } from './task-context';
+export type { SendOptions } from './send-options';
 export { MaxRetriesExceededError, Reject, Retry, type RetryRequest } from './task-control';
-export {
-  DEFAULT_RETRY_POLICY,
-  resolveRetryPolicy,
-  type RetryableError,
-  type RetryPolicy,
-  type RetrySettings,
-} from './retry-settings';
-export * from './signing';
-export * from './dead-letters';
-export { checkTimeLimits, resolveTimeLimits, type ResolvedTimeLimits, type TimeLimitSettings } from './time-limits';
-export { Producer } from './producer';
+export type { RetryableError, RetryPolicy, RetrySettings } from './retry-settings';
+export type { TimeLimitSettings } from './time-limits';
 export * from './errors';
 export { createConsoleLogger, isLogLevel, silentLogger, type Logger, type LogLevel } from './logger';
+export { AsyncResult, type GetOptions } from './results';
+export type { ExceptionInfo, ResultMeta, TaskRequest, TaskState } from './protocol';
+/** Routing files: load and validate them as the worker does (e.g. in a deploy check). */
 export {
-  AsyncResult,
-  RpcResultBackend,
-  RpcResultStore,
-  createRedisResultBackend,
-  createRedisResultStore,
-  parseResultBackend,
-  type GetOptions,
-  type ResultBackend,
-  type ResultStore,
-  type ResultBackendSetting,
-} from './results';
-export * from './protocol';
-export * from './routing';
-export * from './serialization';
+  checkRoutingConfig,
+  loadRoutingConfig,
+  loadRoutingConfigSync,
+  type ExplicitRoute,
+  type QueueRoute,
+  type ResolvedRoute,
+  type RoutingConfig,
+  type RoutingConfigCheck,
+  type RoutingDefaults,
+} from './routing';
+/** Serializers: the built-in ones, and the interface for registering your own. */
 export {
-  ConfirmPublisher,
-  DelayedDelivery,
-  LazyConnection,
-  Topology,
-  connectBroker,
-  maskBrokerUrl,
-  maskSecrets,
-  splitDelay,
-  toAssertQueueOptions,
-  toPublishOptions,
-  copyPublishOptions,
+  createJsonSerializer,
+  createMsgpackSerializer,
+  createYamlSerializer,
+  MAX_DECODE_DEPTH,
+  NestingTooDeepError,
+  UnencodableValueError,
+  type JsonSerializerOptions,
+  type Serializer,
+  type ValuePathSegment,
+} from './serialization';
+export { MIN_SIGNING_KEY_BYTES, type SigningOptions } from './signing';
+/** Dead letters: the reasons and headers a worker writes, and the operator tools (list, inspect, replay, purge). */
+export {
+  DEAD_LETTER_HEADERS,
+  DEAD_LETTER_REASONS,
+  DEFAULT_DEAD_LETTER_QUEUE,
+  DEFAULT_LIST_LIMIT,
+  countDeadLetters,
+  findDeadLetters,
+  listDeadLetters,
+  purgeDeadLetters,
+  readDeadLetter,
+  replayDeadLetters,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DeadLetterSummary,
+  type ReplayReport,
+} from './dead-letters';
+export {
   DEFAULT_BROKER_URL,
+  DEFAULT_SEND_TIMEOUT_MS,
   MAX_DELAY_SECONDS,
-  type ChannelSource,
+  maskBrokerUrl,
+  type ReconnectOptions,
+  type TlsOptions,
 } from './transport';

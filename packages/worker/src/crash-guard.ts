@@ -1,4 +1,5 @@
-import { runningTaskContext, type Logger } from '@taskq/core';
+import type { Logger } from '@taskq/core';
+import { runningTaskContext } from '@taskq/core/internal';
 import type { CrashRegistry } from './task-executor';
 
 /** Where an uncaught error came from. */

@@ -1,4 +1,5 @@
-import { BrokerError, ClosedError, DELIVERY_COUNT_HEADERS, MAX_DELAY_SECONDS, PublishRejectedError } from '@taskq/core';
+import { BrokerError, ClosedError, MAX_DELAY_SECONDS, PublishRejectedError } from '@taskq/core';
+import { DELIVERY_COUNT_HEADERS } from '@taskq/core/internal';
 
 /**
  * Counts a worker keeps in the headers of the copies it re-publishes, and the decisions they

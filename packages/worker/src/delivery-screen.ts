@@ -1,4 +1,5 @@
-import { TaskqError, type DeadLetterReason, type IncomingProperties, type MessageSigner, type SignatureProblem } from '@taskq/core';
+import { TaskqError, type DeadLetterReason } from '@taskq/core';
+import type { IncomingProperties, MessageSigner, SignatureProblem } from '@taskq/core/internal';
 
 /** Why a delivery is refused before it is decoded. */
 export interface Refusal {

@@ -1,11 +1,8 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { EventEmitter } from 'node:events';
 import {
-  DeadLetterPublisher,
-  DELIVERY_COUNT_HEADERS,
   NotRegisteredError,
   type DeadLetterReason,
-  type EncodedMessage,
   type ResolvedRoute,
   type ResultMeta,
   type Serializer,
@@ -13,6 +10,7 @@ import {
   type TaskqApp,
   type TaskRequest,
 } from '@taskq/core';
+import { DeadLetterPublisher, DELIVERY_COUNT_HEADERS, type EncodedMessage } from '@taskq/core/internal';
 import type { DeliveryOutcome } from './ack-policy';
 import { countHeader, internalRetryDelayMs, isBrokerSideFailure, MAX_INTERNAL_ATTEMPTS } from './delivery-counts';
 import { encodedCopy, retryCopy } from './message-copy';

@@ -1,3 +1,4 @@
+import type { TaskRequest } from '@taskq/core';
 import {
   buildTaskMessage,
   DELIVERY_COUNT_HEADERS,
@@ -6,8 +7,7 @@ import {
   type IncomingProperties,
   type MessageSigner,
   type SerializerRegistry,
-  type TaskRequest,
-} from '@taskq/core';
+} from '@taskq/core/internal';
 
 /** A delivered message: its body and AMQP properties. */
 export interface DeliveredCopySource {

@@ -1,15 +1,5 @@
-import {
-  buildResultMeta,
-  ClosedError,
-  exceptionInfo,
-  shortRepr,
-  TaskqError,
-  type Logger,
-  type ResultMeta,
-  type ResultStore,
-  type TaskRequest,
-  type TaskState,
-} from '@taskq/core';
+import { ClosedError, TaskqError, type Logger, type ResultMeta, type TaskRequest, type TaskState } from '@taskq/core';
+import { buildResultMeta, exceptionInfo, shortRepr, type ResultStore } from '@taskq/core/internal';
 
 /** How long a worker keeps trying to store one result before it dead-letters it. */
 export const DEFAULT_RESULT_STORE_TIMEOUT_MS = 300_000;

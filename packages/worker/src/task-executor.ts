@@ -1,7 +1,4 @@
 import {
-  bindArguments,
-  resolveTimeLimits,
-  runInTaskContext,
   SoftTimeLimitExceeded,
   TaskqError,
   TimeLimitExceeded,
@@ -10,6 +7,7 @@ import {
   type TaskContext,
   type TimeLimitSettings,
 } from '@taskq/core';
+import { bindArguments, resolveTimeLimits, runInTaskContext } from '@taskq/core/internal';
 import type { ThreadPool } from './thread-pool';
 
 /** How one run of a handler ended. */

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import type * as Core from '@taskq/core';
+import type * as Core from '@taskq/core/internal';
 import { reviveError, serializeError, type ErrorClasses, type FromThread, type ThreadData, type ToThread } from './thread-protocol';
 import { importTasksModule } from './tasks-module';
 
@@ -39,9 +39,9 @@ async function loadApp(): Promise<{ app: Core.TaskqApp; core: CoreModule }> {
 
 function requireCoreNear(path: string): CoreModule {
   try {
-    return createRequire(path)('@taskq/core') as CoreModule;
+    return createRequire(path)('@taskq/core/internal') as CoreModule;
   } catch {
-    return require('@taskq/core') as CoreModule;
+    return require('@taskq/core/internal') as CoreModule;
   }
 }
 

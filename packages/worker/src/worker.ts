@@ -1,22 +1,24 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
-  DELIVERY_COUNT_HEADERS,
   MAX_DELAY_SECONDS,
   Retry,
   TaskqError,
-  checkTimeLimits,
-  parseTaskMessage,
-  unknownQueueWarning,
-  type AcceptList,
-  type LazyConnection,
   type Logger,
-  type ResultStore,
   type RetryRequest,
   type Task,
   type TaskqApp,
   type TaskRequest,
 } from '@taskq/core';
+import {
+  DELIVERY_COUNT_HEADERS,
+  checkTimeLimits,
+  parseTaskMessage,
+  unknownQueueWarning,
+  type AcceptList,
+  type LazyConnection,
+  type ResultStore,
+} from '@taskq/core/internal';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
 import { ChannelSettler } from './channel-settler';
 import { CrashGuard, type CrashKind } from './crash-guard';

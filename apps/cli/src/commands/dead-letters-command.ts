@@ -9,10 +9,10 @@ import {
   purgeDeadLetters,
   replayDeadLetters,
   TaskqError,
-  type ChannelSource,
   type DeadLetter,
   type TaskqApp,
 } from '@taskq/core';
+import type { ChannelSource } from '@taskq/core/internal';
 import { UsageError } from '../cli-error';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';

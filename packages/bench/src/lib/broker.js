@@ -2,7 +2,8 @@
 /** Broker helpers for the benchmarks: raw amqplib, so measuring never goes through taskq itself. */
 const { randomUUID } = require('node:crypto');
 const amqp = require('amqplib');
-const { buildTaskMessage, createApp, toPublishOptions } = require('@taskq/core');
+const { createApp } = require('@taskq/core');
+const { buildTaskMessage, toPublishOptions } = require('@taskq/core/internal');
 
 const BROKER_URL = process.env.TASKQ_BROKER_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 /** taskq turns Nagle off on its sockets; the raw side gets the same setting unless a scenario says otherwise. */

@@ -2,7 +2,8 @@
 /** 3. Round trip: sendTask + get() against `taskq worker` (rpc:// results), sequential latency and 100 in flight. */
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
-const { buildTaskMessage, createApp, toPublishOptions } = require('@taskq/core');
+const { createApp } = require('@taskq/core');
+const { buildTaskMessage, toPublishOptions } = require('@taskq/core/internal');
 const { connect, deleteQueue, queueName } = require('../lib/broker');
 const { start, taskqWorker, until } = require('../lib/processes');
 const { progress, record } = require('../lib/report');

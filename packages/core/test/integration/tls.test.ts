@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectBroker, createApp, silentLogger } from '../../src';
+import { connectBroker, createApp, silentLogger } from '../../src/internal';
 
 /**
  * TLS against a local TLS endpoint with a throwaway self-signed certificate (the test broker has

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createApp, signingInput, silentLogger, SIGNATURE_HEADER, type AppOptions, type Logger, type TaskqApp } from '@taskq/core';
+import { createApp, silentLogger, type AppOptions, type Logger, type TaskqApp } from '@taskq/core';
+import { signingInput, SIGNATURE_HEADER } from '@taskq/core/internal';
 import type { GetMessage } from 'amqplib';
 import { Worker } from '../../src';
 import { BROKER_URL, BrokerFixture, uniqueName } from '../../../../test/support/broker';

@@ -1,4 +1,5 @@
-import { runInTaskContext, silentLogger, type TaskContext } from '@taskq/core';
+import { silentLogger, type TaskContext } from '@taskq/core';
+import { runInTaskContext } from '@taskq/core/internal';
 import { CrashGuard } from '../../src/crash-guard';
 
 function context(id: string): TaskContext {

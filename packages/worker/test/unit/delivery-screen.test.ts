@@ -1,4 +1,4 @@
-import { MessageSigner, SIGNATURE_HEADER } from '@taskq/core';
+import { MessageSigner, SIGNATURE_HEADER } from '@taskq/core/internal';
 import { screenDelivery } from '../../src/delivery-screen';
 
 const signer = new MessageSigner('s'.repeat(32));

@@ -1,4 +1,5 @@
-import { MessageSigner, SIGNATURE_HEADER, createSerializerRegistry, parseTaskMessage, type TaskRequest } from '@taskq/core';
+import type { TaskRequest } from '@taskq/core';
+import { MessageSigner, SIGNATURE_HEADER, createSerializerRegistry, parseTaskMessage } from '@taskq/core/internal';
 import { encodedCopy, retryCopy } from '../../src/message-copy';
 
 const serializers = createSerializerRegistry();

@@ -1,4 +1,5 @@
-import { ClosedError, silentLogger, TaskqError, type ResultMeta, type ResultStore, type TaskRequest } from '@taskq/core';
+import { ClosedError, silentLogger, TaskqError, type ResultMeta, type TaskRequest } from '@taskq/core';
+import type { ResultStore } from '@taskq/core/internal';
 import { isBackendFailure, ResultOutage, ResultReporter } from '../../src/result-reporter';
 
 const request = { id: 'task-1', name: 't', args: [], kwargs: {}, retries: 0, ignoreResult: false, headers: {} } as unknown as TaskRequest;

@@ -1,14 +1,13 @@
 import {
-  DEFAULT_RETRY_POLICY,
   MaxRetriesExceededError,
   Reject,
   Retry,
   SoftTimeLimitExceeded,
   TaskqError,
   TimeLimitExceeded,
-  resolveRetryPolicy,
   type RetryPolicy,
 } from '@taskq/core';
+import { DEFAULT_RETRY_POLICY, resolveRetryPolicy } from '@taskq/core/internal';
 import { backoffSeconds, decideFailure, type FailureInput } from '../../src/retry-policy';
 
 /** A small seeded PRNG (mulberry32), so jitter tests are reproducible. */

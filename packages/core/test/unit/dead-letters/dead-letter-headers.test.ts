@@ -7,7 +7,7 @@ import {
   readDeadLetter,
   withoutDeadLetterNote,
   type QueueDeclaration,
-} from '../../../src';
+} from '../../../src/internal';
 
 const AT = new Date('2026-11-23T18:00:00.000Z');
 const ORIGINAL = { task: 'tasks.pay', id: 'id-1', retries: 2, 'x-taskq-signature': 'v1=abc' };
