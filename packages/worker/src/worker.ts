@@ -1,4 +1,4 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import {
   MAX_DELAY_SECONDS,
@@ -20,14 +20,15 @@ import {
   type ResultStore,
 } from '@taskq/core/internal';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
-import { ChannelSettler } from './channel-settler';
+import type { ChannelSettler } from './channel-settler';
+import { ConsumerChannel } from './consumer-channel';
 import { CrashGuard, type CrashKind } from './crash-guard';
 import { countHeader, decideRedelivery, DEFAULT_MAX_REDELIVERIES, etaOutOfRange } from './delivery-counts';
 import { ownHeaders, screenDelivery } from './delivery-screen';
 import { errorText, FailureHandling } from './failure-handling';
 import { encodedCopy } from './message-copy';
 import { emitSafely } from './safe-emit';
-import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, ResultReporter } from './result-reporter';
+import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, type ResultReporter } from './result-reporter';
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
 import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, MAX_PREFETCH, type WorkerOptions } from './worker-options';
@@ -69,16 +70,16 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private readonly drainTimeoutMs: number;
   private readonly accept: AcceptList;
   private readonly connection: LazyConnection;
-  private channel: Channel | undefined;
-  private reporter: ResultReporter | undefined;
-  private resultStore: ResultStore | undefined;
+  /**
+   * The latest consuming channel, with its settler, result store and reporter; closed after a
+   * connection loss until the next one opens (tasks finishing meanwhile report through it).
+   */
+  private consumer: ConsumerChannel | undefined;
   /** The Redis store outlives channels (results held through an outage must survive a channel reopen); rpc replies go on each channel. */
   private sharedStore: ResultStore | undefined;
   private readonly outage: ResultOutage;
   /** What every channel's ResultReporter shares: the outage and how long to hold a result. */
   private readonly reporterSettings: { outage: ResultOutage; timeoutMs: number };
-  private settler: ChannelSettler | undefined;
-  private readonly consumerTags: string[] = [];
   private inFlight = 0;
   /** Prefetched deliveries waiting for a free slot (only with prefetchMultiplier > 1). */
   private waiting: Waiting[] = [];
@@ -119,14 +120,14 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       logger: app.logger,
     });
     const resultSerializer = app.serializers.get(options.resultSerializer ?? 'json');
-    this.failures = new FailureHandling(app, () => this.reporter!, this, resultSerializer, this.maxRedeliveries);
+    this.failures = new FailureHandling(app, () => this.reporterNow(), this, resultSerializer, this.maxRedeliveries);
     this.outage = new ResultOutage(
       app.logger,
       app.resultBackendMasked,
       (down) => {
         if (!down) this.startWaiting();
       },
-      () => this.resultStore?.check?.() ?? Promise.resolve(),
+      () => this.consumer?.resultStore.check?.() ?? Promise.resolve(),
     );
     this.reporterSettings = { outage: this.outage, timeoutMs: resultStoreTimeoutMs };
     this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
@@ -163,7 +164,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Open a consuming channel unless one is open or opening (reconnects and channel errors both call this). */
   private resume(): void {
-    if (this.stopping || this.channel || this.opening) return;
+    if (this.stopping || this.consumer?.isOpen || this.opening) return;
     this.opening = this.consume()
       .catch((err: unknown) => {
         this.app.logger.error(`Could not resume consuming: ${(err as Error).message}; retrying in 1 s.`);
@@ -180,32 +181,29 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     for (const queue of this.queues) await topology.ensureQueue(this.app.router.queue(queue));
     await topology.close();
 
-    const channel = await connection.createChannel();
-    const settler = new ChannelSettler(channel);
-    channel.on('error', (err: Error) => this.app.logger.error(`Worker channel closed by the broker: ${err.message}`));
-    channel.on('close', () => {
-      settler.close();
-      // Unacked deliveries of this channel go back to the queue: forget the ones waiting for a slot.
-      this.waiting = this.waiting.filter((delivery) => delivery.settler !== settler);
-      if (this.channel !== channel) return;
-      this.channel = undefined;
-      this.settler = undefined;
-      if (!this.stopping) setTimeout(() => this.resume(), 100).unref();
+    const consumer = await ConsumerChannel.open(connection, {
+      queues: this.queues,
+      prefetch: this.prefetch,
+      resultStore: (channel) =>
+        this.sharedStore
+          ? { store: this.sharedStore, owned: false }
+          : { store: this.app.createResultStore(channel, this.options.resultSerializer), owned: true },
+      reporter: this.reporterSettings,
+      logger: this.app.logger,
+      onClosed: (closed) => {
+        // Unacked deliveries of this channel go back to the queue: forget the ones waiting for a slot.
+        this.waiting = this.waiting.filter((delivery) => delivery.settler !== closed.settler);
+        if (this.consumer === closed && !this.stopping && !this.fatal) setTimeout(() => this.resume(), 100).unref();
+      },
     });
-    // One prefetch window for the whole channel when several queues share it, so the total number
-    // of unacked deliveries — not the number per queue — is the prefetch.
-    await channel.prefetch(this.prefetch, this.queues.length > 1);
-    this.resultStore = this.sharedStore ?? this.app.createResultStore(channel, this.options.resultSerializer);
-    this.reporter = new ResultReporter(this.resultStore, this.reporterSettings);
-    this.consumerTags.length = 0;
-    this.channel = channel;
-    this.settler = settler;
-    for (const queue of this.queues) {
-      const { consumerTag } = await channel.consume(queue, (message) => message && this.onDelivery(queue, message, settler), {
-        noAck: false,
-      });
-      this.consumerTags.push(consumerTag);
-    }
+    this.consumer = consumer;
+    await consumer.consume(this.queues, (queue, message, settler) => this.onDelivery(queue, message, settler));
+  }
+
+  /** The latest consuming channel's reporter (results of tasks from an older one go out through it too). */
+  private reporterNow(): ResultReporter {
+    if (!this.consumer) throw new TaskqError('CLOSED', 'The worker is not started.');
+    return this.consumer.reporter;
   }
 
   /**
@@ -218,8 +216,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private async drainAndClose(): Promise<void> {
-    const channel = this.channel;
-    for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
+    await this.consumer?.cancel();
     // Prefetched tasks that have not started go back to the queue now, for other workers.
     for (const { message, settler } of this.waiting.splice(0)) settler.settle(message, 'not-started');
     if (this.inFlight > 0) {
@@ -227,7 +224,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       let drained = await this.waitIdle(this.drainTimeoutMs);
       if (!drained && this.outage.active) {
         // Results held through an outage are dead-lettered with the result kept, not run again elsewhere.
-        this.reporter?.abandon();
+        this.consumer?.reporter.abandon();
         drained = await this.waitIdle(5_000);
       }
       if (!drained) {
@@ -239,9 +236,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.crashGuard?.uninstall();
     this.outage.close();
     await this.threads.close();
-    this.settler?.flush(); // acks of the last tasks, before the channel goes
-    await channel?.close().catch(() => undefined);
-    await this.resultStore?.close().catch(() => undefined);
+    // Acks of the last tasks, then the channel and the result store it owns.
+    await this.consumer?.close();
     await this.sharedStore?.close().catch(() => undefined);
     await this.connection.close();
     this.app.logger.info('Worker stopped.');
@@ -389,8 +385,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       `An ${kind} outside any task: ${errorText(error)}. Exiting (code 1); the tasks in hand go back to the broker.`,
       error,
     );
-    this.settler?.flush();
-    const closing = this.channel?.close().catch(() => undefined) ?? Promise.resolve();
+    const closing = this.consumer?.close() ?? Promise.resolve();
     const exit = (): never => process.exit(1);
     void Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]).then(exit, exit);
   }
@@ -398,7 +393,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Decide what to do with one delivery and do it; synchronous all the way for a synchronous task without a result. */
   private handle(queue: string, message: ConsumeMessage): DeliveryOutcome | Promise<DeliveryOutcome> {
     const { logger } = this.app;
-    const reporter = this.reporter!;
+    const reporter = this.reporterNow();
     // Size and signature are checked before a single byte is decoded.
     const refusal = screenDelivery(message.content, message.properties, {
       maxMessageBytes: this.app.maxMessageBytes,
@@ -519,7 +514,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         `Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`,
       );
     }
-    const reporter = this.reporter!;
+    const reporter = this.reporterNow();
     if (!reporter.wantsResult(request)) {
       emitSafely(this, this.app.logger, 'task-succeeded', request, result.value, result.runtimeMs);
       return 'succeeded';
