@@ -1,4 +1,4 @@
-import { TaskqError } from '@taskq/core';
+import { TaskqError, type TaskqErrorCode } from '@taskq/core';
 import { maskSecrets } from '@taskq/core/internal';
 
 /**
@@ -14,7 +14,7 @@ export const EXIT_USAGE = 2;
 
 /** A mistake in the command line that commander cannot see (arguments that exclude each other, a missing --yes). */
 export class UsageError extends TaskqError {
-  constructor(message: string, code = 'INVALID_OPTION') {
+  constructor(message: string, code: TaskqErrorCode = 'INVALID_OPTION') {
     super(code, message);
   }
 }

@@ -1,13 +1,17 @@
+import type { TaskqErrorCode } from './error-codes';
+
+export { ERROR_CODES, type TaskqErrorCode } from './error-codes';
+
 /**
  * taskq's error hierarchy. Every error a user can cause or observe is a {@link TaskqError} with a
  * stable `code`, a message that says what went wrong, where, and how to fix it, and an optional
  * `cause`. Code that handles errors should switch on `code`, not on message text.
  */
 export class TaskqError extends Error {
-  /** Stable machine-readable identifier, e.g. `CONFIG_INVALID`. */
-  readonly code: string;
+  /** Stable machine-readable identifier, e.g. `CONFIG_INVALID`: one of {@link ERROR_CODES}. */
+  readonly code: TaskqErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: TaskqErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -26,6 +30,7 @@ export interface ConfigProblem {
 
 /** Configuration (routing files, app options) is invalid. Lists every problem at once. */
 export class ConfigError extends TaskqError {
+  declare readonly code: 'CONFIG_INVALID';
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
@@ -42,6 +47,8 @@ function formatProblems(problems: readonly ConfigProblem[]): string {
 
 /** A task name that no handler is registered for. */
 export class NotRegisteredError extends TaskqError {
+  declare readonly code: 'TASK_NOT_REGISTERED';
+
   constructor(
     readonly taskName: string,
     known: readonly string[],
@@ -57,6 +64,8 @@ export class NotRegisteredError extends TaskqError {
 
 /** A value could not be encoded or a payload could not be decoded. */
 export class SerializationError extends TaskqError {
+  declare readonly code: 'SERIALIZATION_FAILED';
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('SERIALIZATION_FAILED', message, options);
   }
@@ -64,6 +73,8 @@ export class SerializationError extends TaskqError {
 
 /** A message's content type is not in the accept list (or is pickle, which is never accepted). */
 export class ContentTypeRejectedError extends TaskqError {
+  declare readonly code: 'CONTENT_TYPE_REJECTED';
+
   constructor(
     readonly contentType: string,
     accepted: readonly string[],
@@ -78,20 +89,44 @@ export class ContentTypeRejectedError extends TaskqError {
 
 /** A message does not follow Celery protocol v2 (missing headers, malformed body, …). */
 export class ProtocolError extends TaskqError {
+  declare readonly code: 'PROTOCOL_INVALID';
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('PROTOCOL_INVALID', message, options);
   }
 }
 
+/**
+ * The codes a {@link BrokerError} carries: connecting, publishing, declaring, and reaching Redis.
+ * (Each must be a {@link TaskqErrorCode}: the constructor's `super` call checks it.)
+ */
+export type BrokerErrorCode =
+  | 'BROKER_URL_INVALID'
+  | 'BROKER_UNREACHABLE'
+  | 'BROKER_AUTH_FAILED'
+  | 'BROKER_VHOST_DENIED'
+  | 'BROKER_CONNECT_FAILED'
+  | 'BROKER_TLS_FAILED'
+  | 'BROKER_RECONNECT_FAILED'
+  | 'BROKER_UNAVAILABLE'
+  | 'PUBLISH_UNCONFIRMED'
+  | 'EXCHANGE_NOT_FOUND'
+  | 'QUEUE_DECLARE_FAILED'
+  | 'RESULT_BACKEND_UNREACHABLE';
+
 /** The broker cannot be reached, refused the login, or the connection was lost. */
 export class BrokerError extends TaskqError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  declare readonly code: BrokerErrorCode;
+
+  constructor(code: BrokerErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
 
 /** The broker did not route a published message to any queue (it would have been dropped). */
 export class UnroutableError extends TaskqError {
+  declare readonly code: 'MESSAGE_UNROUTABLE';
+
   constructor(exchange: string, routingKey: string) {
     super(
       'MESSAGE_UNROUTABLE',
@@ -103,6 +138,8 @@ export class UnroutableError extends TaskqError {
 
 /** The broker refused (nacked) a published message. */
 export class PublishRejectedError extends TaskqError {
+  declare readonly code: 'PUBLISH_NACKED';
+
   constructor(exchange: string, routingKey: string) {
     super(
       'PUBLISH_NACKED',
@@ -114,6 +151,8 @@ export class PublishRejectedError extends TaskqError {
 
 /** Waiting for a result took longer than the caller allowed. */
 export class ResultTimeoutError extends TaskqError {
+  declare readonly code: 'RESULT_TIMEOUT';
+
   constructor(
     readonly taskId: string,
     readonly timeoutMs: number,
@@ -132,6 +171,8 @@ export class ResultTimeoutError extends TaskqError {
  * task may well have finished, and its result can still arrive once the backend is back.
  */
 export class ResultBackendUnavailableError extends TaskqError {
+  declare readonly code: 'RESULT_BACKEND_UNAVAILABLE';
+
   constructor(
     readonly taskId: string,
     readonly timeoutMs: number,
@@ -159,6 +200,8 @@ export class ResultBackendUnavailableError extends TaskqError {
  * remote exception type is a plain string and is never instantiated.
  */
 export class TaskFailedError extends TaskqError {
+  declare readonly code: 'TASK_FAILED' | 'TASK_REVOKED';
+
   constructor(
     readonly taskId: string,
     /** The remote exception's type name, e.g. `TypeError` or Python's `ValueError`. */
@@ -181,6 +224,8 @@ export class TaskFailedError extends TaskqError {
  * sees `excType` `SoftTimeLimitExceeded`, Celery's name.
  */
 export class SoftTimeLimitExceeded extends TaskqError {
+  declare readonly code: 'SOFT_TIME_LIMIT';
+
   constructor(
     /** The soft limit that passed, in seconds. */
     readonly limitSeconds: number,
@@ -199,6 +244,8 @@ export class SoftTimeLimitExceeded extends TaskqError {
  * (a task in a worker thread was terminated; an in-process handler cannot be stopped).
  */
 export class TimeLimitExceeded extends TaskqError {
+  declare readonly code: 'TIME_LIMIT';
+
   constructor(
     /** The hard limit that passed, in seconds. */
     readonly limitSeconds: number,
@@ -215,6 +262,8 @@ export class TimeLimitExceeded extends TaskqError {
 
 /** Something was used after `close()`. */
 export class ClosedError extends TaskqError {
+  declare readonly code: 'CLOSED';
+
   constructor(what: string) {
     super('CLOSED', `${what} is closed; create a new one instead of reusing it after close().`);
   }
@@ -222,6 +271,8 @@ export class ClosedError extends TaskqError {
 
 /** An encoded task body is bigger than the app's `maxMessageBytes`. */
 export class MessageTooLargeError extends TaskqError {
+  declare readonly code: 'MESSAGE_TOO_LARGE';
+
   constructor(
     readonly taskName: string,
     readonly sizeBytes: number,

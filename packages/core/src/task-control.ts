@@ -25,6 +25,7 @@ export interface RetryRequest {
  * with `error` (or a {@link MaxRetriesExceededError}) and is dead-lettered.
  */
 export class Retry extends TaskqError {
+  declare readonly code: 'TASK_RETRY';
   readonly countdown: number | undefined;
   readonly eta: Date | undefined;
   readonly error: unknown;
@@ -70,6 +71,8 @@ export class Retry extends TaskqError {
  * message goes to the dead-letter queue (reason `rejected`) and the caller's result is REJECTED.
  */
 export class Reject extends TaskqError {
+  declare readonly code: 'TASK_REJECTED';
+
   constructor(readonly reason = 'rejected by the task') {
     super('TASK_REJECTED', reason);
   }
@@ -77,6 +80,8 @@ export class Reject extends TaskqError {
 
 /** The task asked for (or was due) a retry but had used all its retries; no `error` was given. */
 export class MaxRetriesExceededError extends TaskqError {
+  declare readonly code: 'MAX_RETRIES_EXCEEDED';
+
   constructor(
     readonly taskName: string,
     readonly taskId: string,

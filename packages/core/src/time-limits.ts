@@ -1,4 +1,4 @@
-import { TaskqError } from './errors';
+import { TaskqError, type TaskqErrorCode } from './errors';
 
 /**
  * A pair of time limits in seconds, as task options, send options and worker options spell them
@@ -37,7 +37,7 @@ export function resolveTimeLimits(
  * Check `timeLimit` / `softTimeLimit` where a user sets them: each absent, or a number of seconds
  * above 0. Throws a {@link TaskqError} with `code` naming `where`.
  */
-export function checkTimeLimits(settings: TimeLimitSettings, where: string, code = 'INVALID_OPTION'): void {
+export function checkTimeLimits(settings: TimeLimitSettings, where: string, code: TaskqErrorCode = 'INVALID_OPTION'): void {
   for (const key of ['timeLimit', 'softTimeLimit'] as const) {
     const value = settings[key];
     if (value !== undefined && positive(value) === undefined) {

@@ -26,7 +26,10 @@ describe('reportError', () => {
   it('masks the passwords of the broker and result backend URLs, keeping user names', () => {
     const broker = 'amqp://guest:guest@127.0.0.1:5672/nope';
     const redis = 'redis://:redis-secret@127.0.0.1:6379/0';
-    const { text } = report(new TaskqError('X', `at ${broker} as user 'guest'; ${redis}; auth redis-secret`), [broker, redis]);
+    const { text } = report(new TaskqError('BROKER_VHOST_DENIED', `at ${broker} as user 'guest'; ${redis}; auth redis-secret`), [
+      broker,
+      redis,
+    ]);
     expect(text).toBe(
       "taskq: error: at amqp://guest:****@127.0.0.1:5672/nope as user 'guest'; redis://:****@127.0.0.1:6379/0; auth ****\n",
     );

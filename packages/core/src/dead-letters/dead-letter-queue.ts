@@ -2,6 +2,7 @@ import type { Channel, ConsumeMessage, MessageProperties } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { TaskqError } from '../errors';
 import { copyPublishOptions } from '../transport/amqp-arguments';
+import { AMQP_REPLY, replyCodeOf } from '../transport/amqp-reply';
 import type { ChannelSource } from '../transport/channel-source';
 import { ConfirmPublisher } from '../transport/confirm-publisher';
 import { readDeadLetter, withoutDeadLetterNote, type DeadLetterSummary } from './dead-letter-headers';
@@ -176,7 +177,7 @@ async function checkQueue(channel: Channel, queue: string): Promise<number> {
   try {
     return (await channel.checkQueue(queue)).messageCount;
   } catch (err) {
-    if (/NOT_FOUND|404/.test(String((err as Error).message))) {
+    if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) {
       throw new TaskqError(
         'DEAD_LETTER_QUEUE_NOT_FOUND',
         `There is no queue '${queue}' on the broker: no message was dead-lettered there yet, or the name is wrong (pass it with --queue).`,

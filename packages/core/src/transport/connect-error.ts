@@ -5,17 +5,9 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { BrokerError, TaskqError } from '../errors';
+import { AMQP_REPLY, replyCodeName } from './amqp-reply';
 import { brokerUser, brokerVhost, maskBrokerUrl, maskSecrets } from './broker-url';
 import { readOpenRefusal, type OpenRefusal } from './read-open-refusal';
-
-/** AMQP 0-9-1 reply codes a connection can be closed with during the handshake. */
-const REPLY_CODE_NAMES: Readonly<Record<number, string>> = {
-  320: 'CONNECTION_FORCED',
-  402: 'INVALID_PATH',
-  403: 'ACCESS_REFUSED',
-  530: 'NOT_ALLOWED',
-  541: 'INTERNAL_ERROR',
-};
 
 /**
  * amqplib's text when the broker closes the connection right after start-ok (the login step):
@@ -71,7 +63,7 @@ export async function explainConnectError(cause: unknown, url: string, parsed: U
 /** The broker closed the connection at the login step (403 ACCESS_REFUSED for a wrong user or password). */
 function loginRefused(masked: string, parsed: URL, refusal: OpenRefusal): BrokerError {
   const user = brokerUser(parsed);
-  if (refusal.replyCode === 403) {
+  if (refusal.replyCode === AMQP_REPLY.ACCESS_REFUSED) {
     return new BrokerError(
       'BROKER_AUTH_FAILED',
       `RabbitMQ at ${masked} refused the login of user '${user}' (403 ACCESS_REFUSED): check the user name and password ` +
@@ -89,7 +81,7 @@ function loginRefused(masked: string, parsed: URL, refusal: OpenRefusal): Broker
 function vhostRefused(masked: string, parsed: URL, refusal: OpenRefusal | undefined): BrokerError {
   const vhost = brokerVhost(parsed);
   const user = brokerUser(parsed);
-  const known = refusal && (refusal.replyCode === 530 || refusal.replyCode === 403);
+  const known = refusal && (refusal.replyCode === AMQP_REPLY.NOT_ALLOWED || refusal.replyCode === AMQP_REPLY.ACCESS_REFUSED);
   if (refusal && !known) {
     return new BrokerError(
       'BROKER_CONNECT_FAILED',
@@ -107,7 +99,7 @@ function vhostRefused(masked: string, parsed: URL, refusal: OpenRefusal | undefi
 }
 
 function describe({ replyCode, replyText }: OpenRefusal): string {
-  const name = REPLY_CODE_NAMES[replyCode];
+  const name = replyCodeName(replyCode);
   // RabbitMQ's texts already start with the name: `NOT_ALLOWED - vhost nope not found`.
   if (name && replyText.startsWith(name)) return `${replyCode} ${replyText}`;
   return `${replyCode}${name ? ` ${name}` : ''}${replyText ? `: ${replyText}` : ''}`;

@@ -4,6 +4,7 @@ import { BrokerError } from '../errors';
 import type { Logger } from '../logger';
 import type { ExchangeDeclaration, QueueDeclaration } from '../routing';
 import { toAssertQueueOptions } from './amqp-arguments';
+import { AMQP_REPLY, replyCodeOf } from './amqp-reply';
 
 /**
  * Declares exchanges, queues and bindings once per connection, and never fights what already
@@ -113,7 +114,7 @@ export class Topology {
       await this.withChannel(check);
       return true;
     } catch (err) {
-      if (/NOT_FOUND|404/.test(String((err as Error).message))) return false;
+      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) return false;
       throw err;
     }
   }
@@ -153,5 +154,5 @@ export class Topology {
 }
 
 function isPreconditionFailed(err: unknown): boolean {
-  return /PRECONDITION_FAILED|406/.test(String((err as Error)?.message));
+  return replyCodeOf(err) === AMQP_REPLY.PRECONDITION_FAILED;
 }

@@ -153,7 +153,7 @@ describe('decideFailure', () => {
     expect(decide(rebuiltRetry)).toMatchObject({ kind: 'retry', delayMs: 4000 });
     const rebuiltReject = Object.assign(new Error('no'), { code: 'TASK_REJECTED' });
     expect(decide(rebuiltReject).kind).toBe('reject');
-    expect(decide(new TaskqError('OTHER', 'x')).kind).toBe('fail');
+    expect(decide(new TaskqError('INVALID_OPTION', 'x')).kind).toBe('fail');
   });
 });
 

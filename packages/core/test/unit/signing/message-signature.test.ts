@@ -1,6 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
-import { createApp, MessageSigner, resolveSigning, SIGNATURE_HEADER, SIGNED_HEADERS, signingInput, silentLogger } from '../../../src/internal';
+import {
+  createApp,
+  MessageSigner,
+  resolveSigning,
+  SIGNATURE_HEADER,
+  SIGNED_HEADERS,
+  signingInput,
+  silentLogger,
+} from '../../../src/internal';
 
 const KEY = 'k'.repeat(32);
 const BODY = Buffer.from('[[2,3],{},{"callbacks":null,"errbacks":null,"chain":null,"chord":null}]');
