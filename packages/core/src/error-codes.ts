@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   SERIALIZATION_FAILED: 'arguments or a result cannot be encoded, or a payload decoded',
 
   // Broker connection
-  BROKER_URL_INVALID: 'the broker URL cannot be parsed, is not amqp:// or amqps://, or has no host',
+  BROKER_URL_INVALID: 'the broker URL cannot be parsed, is not amqp://, amqps:// or memory://, or has no host',
   BROKER_UNREACHABLE: 'the broker host cannot be resolved or reached, or refuses the connection',
   BROKER_AUTH_FAILED: 'the broker refused the login (403 ACCESS_REFUSED)',
   BROKER_VHOST_DENIED: 'the broker refused the virtual host (530 NOT_ALLOWED or 403)',
@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   CONFIRMATION_REQUIRED: 'taskq dead-letters purge without --yes',
 
   // Lifecycle
+  IDLE_TIMEOUT: 'memoryBroker(app).idle() timed out: work was still moving (the message names what)',
   CLOSED: 'the app, worker or connection was used after close()',
 } as const satisfies Record<string, string>;
 

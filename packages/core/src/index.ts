@@ -60,6 +60,8 @@ export {
   type DeadLetterSummary,
   type ReplayReport,
 } from './dead-letters';
+/** The in-memory broker behind `memory://` apps, for tests: wait until work is done, reset between tests. */
+export { memoryBroker, type IdleOptions, type MemoryBrokerControl } from './transport/memory';
 export {
   DEFAULT_BROKER_URL,
   DEFAULT_SEND_TIMEOUT_MS,

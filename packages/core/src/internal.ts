@@ -32,3 +32,4 @@ export * from './serialization';
 export * from './signing';
 export * from './dead-letters';
 export * from './transport';
+export { connectMemoryBroker, isMemoryBrokerUrl, memoryBrokerName, MemoryBroker } from './transport/memory';

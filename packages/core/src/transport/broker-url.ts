@@ -80,7 +80,7 @@ function passwordOf(url: string): string | undefined {
 
 /**
  * Check a broker URL before connecting, so a typo gets a clear message instead of a socket error.
- * Accepts `amqp://` and `amqps://` URLs.
+ * Accepts `amqp://` and `amqps://` URLs, and `memory://[name]` (the in-process broker for tests).
  */
 export function validateBrokerUrl(url: string): URL {
   let parsed: URL;
@@ -93,11 +93,12 @@ export function validateBrokerUrl(url: string): URL {
         `(set it with --broker, TASKQ_BROKER_URL or createApp({ brokerUrl })).`,
     );
   }
+  if (parsed.protocol === 'memory:') return parsed;
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
     throw new BrokerError(
       'BROKER_URL_INVALID',
       `Unsupported broker URL scheme '${parsed.protocol}' in '${maskBrokerUrl(url)}': taskq speaks AMQP 0-9-1, ` +
-        `use amqp:// (or amqps:// for TLS).`,
+        `use amqp:// (or amqps:// for TLS, memory:// for an in-process broker in tests).`,
     );
   }
   if (!parsed.hostname) {

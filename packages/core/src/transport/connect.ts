@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { TaskqError } from '../errors';
 import { validateBrokerUrl } from './broker-url';
 import { explainConnectError } from './connect-error';
+import { connectMemoryBroker } from './memory/memory-url';
 
 /** TLS settings for `amqps://` brokers. Certificate verification is on unless you turn it off. */
 export interface TlsOptions {
@@ -47,10 +48,12 @@ export interface ConnectOptions {
  * or a dropped connection it reconnects with backoff, and channel requests wait until it is back.
  * The FIRST connection does not retry, so a wrong URL or a stopped broker fails at once with an
  * error that says what to do. Nagle is off (small frames otherwise stall ~40 ms). The password
- * never appears in messages.
+ * never appears in messages. A `memory://` URL opens a connection to the in-process broker
+ * instead: it provides the part of amqplib's API taskq uses, so everything above runs unchanged.
  */
 export async function connectBroker(url: string, options: ConnectOptions): Promise<amqp.RecoveringChannelModel> {
   const parsed = validateBrokerUrl(url);
+  if (parsed.protocol === 'memory:') return connectMemoryBroker(parsed) as unknown as amqp.RecoveringChannelModel;
   const reconnect = options.reconnect ?? {};
   const tls = parsed.protocol === 'amqps:' ? tlsSocketOptions(options.tls ?? {}, parsed) : undefined;
   try {
