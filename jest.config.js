@@ -10,6 +10,20 @@ const shared = {
   },
 };
 
+/** Behaviour tests that hold for every transport: run against RabbitMQ (integration) and memory://. */
+const CONFORMANCE = [
+  'packages/core/test/integration/producer.test.ts',
+  'packages/worker/test/integration/worker.test.ts',
+  'packages/worker/test/integration/retries.test.ts',
+  'packages/worker/test/integration/dead-letters.test.ts',
+  'packages/worker/test/integration/prefetch-and-acks.test.ts',
+  'packages/worker/test/integration/routing.test.ts',
+  'packages/worker/test/integration/result-backends.test.ts',
+  'packages/worker/test/integration/failure-paths.test.ts',
+  'packages/worker/test/integration/signing.test.ts',
+  'packages/worker/test/integration/time-limits.test.ts',
+];
+
 module.exports = {
   // Broker round trips are quick, but fault and delay tests wait for real time to pass.
   testTimeout: 60_000,
@@ -21,6 +35,14 @@ module.exports = {
       // Restarts RabbitMQ: run alone with `pnpm fault`, never beside the other projects.
       displayName: 'fault',
       testMatch: ['<rootDir>/test/fault/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      // The conformance run: the behaviour tests of producer, worker, results, retries, delays and
+      // dead letters again, against the in-memory transport (memory://) instead of RabbitMQ.
+      displayName: 'memory',
+      setupFiles: ['<rootDir>/test/support/memory-transport.js'],
+      testMatch: CONFORMANCE.map((path) => `<rootDir>/${path}`),
     },
     {
       ...shared,
