@@ -9,9 +9,12 @@ Environment:
 - ``BENCH_ACKS_LATE``  ``1``: ack after the task ran (taskq's guarantee); otherwise Celery's default,
                        ack before running.
 - ``BENCH_PREFETCH_MULTIPLIER``  Celery's worker_prefetch_multiplier, default 4 (Celery's default).
+- ``BENCH_IO_MS``      how long ``bench.io`` sleeps, default 20 (``time.sleep``: gevent-patched under ``-P gevent``).
+- ``BENCH_DONE_FILE``  ``bench.io`` appends one byte here when done, so the bench sees the last task finish.
 """
 
 import os
+import time
 
 from celery import Celery, bootsteps
 
@@ -53,3 +56,24 @@ app.steps['worker'].add(_HubWakeUp)
 @app.task(name='bench.noop')
 def noop(*args, **kwargs):
     return None
+
+
+IO_SECONDS = float(os.environ.get('BENCH_IO_MS') or 20) / 1000
+_done = {'pid': None, 'fd': None}
+
+
+def _mark_done():
+    """One byte per finished task; opened per process (prefork children are forked after import)."""
+    path = os.environ.get('BENCH_DONE_FILE')
+    if not path:
+        return
+    if _done['pid'] != os.getpid():
+        _done['pid'], _done['fd'] = os.getpid(), os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.write(_done['fd'], b'x')
+
+
+@app.task(name='bench.io')
+def io(*args, **kwargs):
+    """I/O-bound: 20 ms of simulated I/O (the scenario where threads and gevent pools are meant to shine)."""
+    time.sleep(IO_SECONDS)
+    _mark_done()

@@ -4,7 +4,7 @@
  * broker, in one run, alternating which side goes first, so the ratios mean something on a noisy
  * machine. `pnpm bench` (about 25 minutes) or `pnpm bench -- --quick` (a few minutes).
  * Env: BENCH_N (messages per publish/drain run), BENCH_MEM_N (memory run), BENCH_ROUNDS,
- * BENCH_ONLY=publish,drain,… (a subset), BENCH_SKIP_CELERY=1. Writes docs/BENCHMARKS.md and
+ * BENCH_ONLY=publish,drain,… (a subset), BENCH_IO_N (I/O-bound run), BENCH_SKIP_CELERY=1. Writes docs/BENCHMARKS.md and
  * docs/benchmarks.svg. Not part of `pnpm test`: nothing here asserts timings.
  */
 'use strict';
@@ -20,6 +20,7 @@ const { roundTripScenario } = require('./scenarios/roundtrip');
 const { priorityScenario } = require('./scenarios/priority');
 const { memoryScenario } = require('./scenarios/memory');
 const { celeryScenario } = require('./scenarios/celery');
+const { ioBoundScenario } = require('./scenarios/io-bound');
 
 const quick = process.argv.includes('--quick');
 const settings = {
@@ -36,6 +37,7 @@ const SCENARIOS = {
   priority: priorityScenario,
   memory: memoryScenario,
   celery: (s) => (process.env.BENCH_SKIP_CELERY === '1' ? undefined : celeryScenario(s)),
+  io: ioBoundScenario,
 };
 
 function machine() {
@@ -84,6 +86,11 @@ ${table()}
   starts on a queue of 100 or of 100k messages whose tasks hold both slots.
 - **6 Celery**: Debian's python3-celery (\`packages/bench/celery/bench_celery_app.py\`, a no-op task, no result backend),
   \`celery worker -P prefork -c 2\` timed exactly like the taskq worker; publish with Celery's own \`apply_async\`.
+- **7 I/O-bound**: ${process.env.BENCH_IO_N ?? 4000} tasks (a quarter for prefork) that each await 20 ms (\`bench.io\`: \`setTimeout\` from
+  node:timers/promises; \`time.sleep(0.02)\` in Celery, gevent-patched under \`-P gevent\`), pre-filled, drained in each round by
+  \`taskq worker -c 100\` and \`-c 200\` (\`-l warn\`), \`children/raw-io-consumer.js\` (amqplib: decode, await, ack each) at prefetch
+  100 and 200, and Celery 5.2 \`-P threads -c 100\`, \`-P gevent -c 100\`, \`-P prefork -c 2\` (its defaults), in an order reversed
+  every round; timed from the first message taken to the last task finished (each task appends a byte to a file). Ideal = concurrency ÷ 20 ms.
 `;
 }
 

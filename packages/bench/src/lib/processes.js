@@ -11,24 +11,28 @@ const BENCH_TASKS = path.join(__dirname, '..', 'tasks.js');
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** `taskq worker` on `queues`, as a user runs it (plus `extra` flags). */
-function taskqWorker(queues, { concurrency = 2, loglevel = 'warn', resultBackend = 'disabled', extra = [] } = {}) {
-  return start(process.execPath, [
-    TASKQ_BIN,
-    'worker',
-    '--app',
-    BENCH_TASKS,
-    '-Q',
-    queues.join(','),
-    '-c',
-    String(concurrency),
-    '-l',
-    loglevel,
-    '--result-backend',
-    resultBackend,
-    '--broker',
-    BROKER_URL,
-    ...extra,
-  ]);
+function taskqWorker(queues, { concurrency = 2, loglevel = 'warn', resultBackend = 'disabled', extra = [], env } = {}) {
+  return start(
+    process.execPath,
+    [
+      TASKQ_BIN,
+      'worker',
+      '--app',
+      BENCH_TASKS,
+      '-Q',
+      queues.join(','),
+      '-c',
+      String(concurrency),
+      '-l',
+      loglevel,
+      '--result-backend',
+      resultBackend,
+      '--broker',
+      BROKER_URL,
+      ...extra,
+    ],
+    env ? { env: { ...process.env, ...env } } : {},
+  );
 }
 
 /** A bare amqplib consumer (children/raw-consumer.js). */

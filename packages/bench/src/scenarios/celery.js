@@ -17,7 +17,8 @@ function celeryEnv(extra = {}) {
   return { ...process.env, PYTHONPATH: CELERY_DIR, BENCH_BROKER: `${BROKER_URL}//`, ...extra };
 }
 
-function celeryWorker(queue, { pool = 'prefork', concurrency = 2, acksLate = false, multiplier = 4 } = {}) {
+/** `celery worker` on `queue` (Debian's Celery 5.2); `env` adds to the app's environment (bench_celery_app.py). */
+function celeryWorker(queue, { pool = 'prefork', concurrency = 2, acksLate = false, multiplier = 4, env = {} } = {}) {
   return start(
     PYTHON,
     [
@@ -40,7 +41,7 @@ function celeryWorker(queue, { pool = 'prefork', concurrency = 2, acksLate = fal
       '-n',
       `bench-${randomUUID().slice(0, 6)}@%h`,
     ],
-    { cwd: CELERY_DIR, env: celeryEnv({ BENCH_ACKS_LATE: acksLate ? '1' : '0', BENCH_PREFETCH_MULTIPLIER: String(multiplier) }) },
+    { cwd: CELERY_DIR, env: celeryEnv({ BENCH_ACKS_LATE: acksLate ? '1' : '0', BENCH_PREFETCH_MULTIPLIER: String(multiplier), ...env }) },
   );
 }
 
@@ -132,4 +133,4 @@ async function celeryScenario({ n, quick }) {
   }
 }
 
-module.exports = { celeryScenario };
+module.exports = { celeryScenario, celeryWorker, PYTHON };
