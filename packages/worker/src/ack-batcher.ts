@@ -6,8 +6,8 @@
  * `multiple: true` ack of the highest of them — it cannot cover a running task, because none is
  * below it. Finished deliveries above a running one are acked one by one in the same flush, so a
  * long task never holds back the acks (and so the prefetch window) of short ones. Nothing waits
- * longer than one flush: the worker flushes on the next tick after a task finishes, before
- * amqplib writes the socket.
+ * longer than one flush: the worker flushes at the end of the event-loop turn in which a task
+ * finished (setImmediate), so the tasks finishing in one turn share it.
  *
  * Pure bookkeeping: the caller sends what {@link AckBatcher.flush} returns.
  */

@@ -4,7 +4,7 @@ import { ackActionFor, REQUEUE_LATER_MS, type DeliveryOutcome } from './ack-poli
 
 /**
  * Tells the broker what became of each delivery of one consuming channel. Acks are batched
- * (see {@link AckBatcher}) and flushed on the next tick; rejects and requeues go out at once, and
+ * (see {@link AckBatcher}) and flushed at the end of the event-loop turn; rejects and requeues go out at once, and
  * 'requeue-later' nacks after a pause (the delivery stays registered meanwhile, so no multiple
  * ack can cover it).
  *
@@ -36,8 +36,11 @@ export class ChannelSettler {
         this.batcher.finish(tag);
         if (!this.flushScheduled) {
           this.flushScheduled = true;
-          // Before amqplib's own write (it flushes channel buffers on setImmediate): no added latency.
-          process.nextTick(() => this.flush());
+          // At the end of this turn of the event loop, not on the next tick: tasks that finish in
+          // separate timer or I/O callbacks of one turn (I/O-bound tasks at high concurrency) then
+          // share one multiple ack. Measured at concurrency 100 with 20 ms tasks: ack frames per
+          // 8,000 tasks 8,000 -> ~650, broker CPU per task -30%, rate x1.25 (docs/PERFORMANCE.md).
+          setImmediate(() => this.flush());
         }
         return;
       case 'dead-letter':
