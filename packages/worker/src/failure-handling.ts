@@ -17,7 +17,7 @@ import { encodedCopy, retryCopy } from './message-copy';
 import type { ReportOutcome, ResultReporter } from './result-reporter';
 import { emitSafely } from './safe-emit';
 import { decideFailure } from './retry-policy';
-import type { WorkerEventMap } from './worker';
+import type { WorkerEventMap } from './worker-events';
 
 /** A result document kept in a dead letter's `x-taskq-result` header is cut off beyond this (headers must fit one AMQP frame). */
 export const MAX_RESULT_HEADER_BYTES = 64 * 1024;

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '@taskq/core';
-import type { WorkerEventMap } from './worker';
+import type { WorkerEventMap } from './worker-events';
 
 /**
  * Emit a worker event. Listeners are user code: one that throws is logged, and the delivery is

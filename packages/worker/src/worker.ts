@@ -31,17 +31,10 @@ import { emitSafely } from './safe-emit';
 import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, type ResultReporter } from './result-reporter';
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
+import type { WorkerEventMap } from './worker-events';
 import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, MAX_PREFETCH, type WorkerOptions } from './worker-options';
 
-/** Events a worker emits (besides `error` when its broker connection is lost). */
-export interface WorkerEventMap {
-  'task-succeeded': [request: TaskRequest, value: unknown, runtimeMs: number];
-  'task-failed': [request: TaskRequest, error: unknown, runtimeMs: number];
-  /** The task will run again after `delayMs`; its next attempt is confirmed in the broker. */
-  'task-retried': [request: TaskRequest, error: unknown, delayMs: number];
-  'message-rejected': [queue: string, reason: Error];
-  error: [error: Error];
-}
+export type { WorkerEventMap } from './worker-events';
 
 /** Waits below this are done in process; longer ones go back into the broker's delay ladder. */
 const IN_PROCESS_WAIT_LIMIT_MS = 1000;
