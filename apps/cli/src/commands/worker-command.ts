@@ -1,4 +1,4 @@
-import { createConsoleLogger, type LogLevel } from '@taskq/core';
+import { createConsoleLogger, TaskqError, type LogLevel } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';
@@ -42,6 +42,15 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
     ...tlsOverride(options),
   });
+  if (/^memory:/i.test(app.brokerUrl)) {
+    // An in-process broker cannot be shared between a producer process and this one.
+    throw new TaskqError(
+      'INVALID_OPTION',
+      `The broker is ${app.brokerUrlMasked}, the in-process broker for tests: a taskq worker process would consume ` +
+        `its own empty copy. Run the worker inside the test process (new Worker(app) from @taskq/worker), or give ` +
+        `--broker / TASKQ_BROKER_URL an amqp:// URL.`,
+    );
+  }
   const queues = options.queue
     ?.flatMap((q) => q.split(','))
     .map((q) => q.trim())

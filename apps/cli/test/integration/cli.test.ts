@@ -157,6 +157,14 @@ describe('taskq CLI as a process', () => {
     expect(stderr).not.toMatch(NO_STACK);
   });
 
+  it('refuses memory:// for a worker process, saying where the in-process broker belongs (exit 1)', async () => {
+    const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', 'memory://']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('the in-process broker for tests: a taskq worker process would consume its own empty copy');
+    expect(stderr).toContain('new Worker(app) from @taskq/worker');
+    expect(stderr).not.toMatch(NO_STACK);
+  });
+
   it('names a virtual host that does not exist, with how to create it, in one line (exit 1)', async () => {
     const { code, stderr } = await runCli(['worker', '--app', TASKS_TS, '--broker', 'amqp://guest:guest@127.0.0.1:5672/no%2Fsuch-vhost']);
     expect(code).toBe(1);
