@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import {
   NotRegisteredError,
   type DeadLetterReason,
+  type Logger,
   type ResolvedRoute,
   type ResultMeta,
   type Serializer,
@@ -10,14 +11,58 @@ import {
   type TaskqApp,
   type TaskRequest,
 } from '@taskq/core';
-import { DeadLetterPublisher, DELIVERY_COUNT_HEADERS, type EncodedMessage } from '@taskq/core/internal';
+import {
+  DeadLetterPublisher,
+  DELIVERY_COUNT_HEADERS,
+  type DeadLetterDestination,
+  type DeadLetterNote,
+  type EncodedMessage,
+} from '@taskq/core/internal';
 import type { DeliveryOutcome } from './ack-policy';
 import { countHeader, internalRetryDelayMs, isBrokerSideFailure, MAX_INTERNAL_ATTEMPTS } from './delivery-counts';
-import { encodedCopy, retryCopy } from './message-copy';
+import { encodedCopy, retryCopy, type RetryCopyRules } from './message-copy';
 import type { ReportOutcome, ResultReporter } from './result-reporter';
 import { emitSafely } from './safe-emit';
 import { decideFailure } from './retry-policy';
 import type { WorkerEventMap } from './worker-events';
+
+/**
+ * What failure handling needs from the rest of taskq, and nothing more: the task names (for an
+ * unknown task's error), how to copy a message for a retry, and confirmed publishing to a queue
+ * (directly or through the delay ladder) and to its dead-letter target. The worker builds it from
+ * the app in one place ({@link failurePortsOf}).
+ */
+export interface FailurePorts {
+  readonly logger: Logger;
+  taskNames(): string[];
+  /** What a retry copy is encoded and signed with. */
+  readonly copyRules: RetryCopyRules;
+  /** Publish `encoded` for the queue named `queue`, confirmed; through the delay ladder when `delayMs` ≥ 1 s. */
+  publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void>;
+  /** Copy `message` (consumed from `queue`) to its dead-letter target with `note`, confirmed; resolves with where it went. */
+  deadLetter(queue: string, message: ConsumeMessage, note: Omit<DeadLetterNote, 'originalQueue'>): Promise<DeadLetterDestination>;
+}
+
+/** The {@link FailurePorts} of an app: its producer's confirmed publishing, topology and routing. */
+export function failurePortsOf(app: TaskqApp): FailurePorts {
+  return {
+    logger: app.logger,
+    taskNames: () => app.tasks.names(),
+    copyRules: { serializers: app.serializers, signer: app.signer },
+    publishToQueue: (queue, encoded, delayMs, reason) => {
+      const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
+      return app.producer().producer.publish(route, encoded, delayMs);
+    },
+    deadLetter: (queue, message, note) => {
+      const parts = app.producer();
+      const publisher = new DeadLetterPublisher(
+        { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
+        app.deadLetterQueue,
+      );
+      return publisher.publish(app.router.queue(queue), message, note);
+    },
+  };
+}
 
 /** A result document kept in a dead letter's `x-taskq-result` header is cut off beyond this (headers must fit one AMQP frame). */
 export const MAX_RESULT_HEADER_BYTES = 64 * 1024;
@@ -32,7 +77,7 @@ export const MAX_RESULT_HEADER_BYTES = 64 * 1024;
  */
 export class FailureHandling {
   constructor(
-    private readonly app: TaskqApp,
+    private readonly ports: FailurePorts,
     private readonly reporter: () => ResultReporter,
     private readonly events: EventEmitter<WorkerEventMap>,
     /** Encodes a result document kept in a dead letter (the worker's result serializer). */
@@ -42,7 +87,7 @@ export class FailureHandling {
   ) {}
 
   async unknownTask(queue: string, message: ConsumeMessage, request: TaskRequest): Promise<DeliveryOutcome> {
-    const error = new NotRegisteredError(request.name, this.app.tasks.names());
+    const error = new NotRegisteredError(request.name, this.ports.taskNames());
     const reporter = this.reporter();
     // The dead letter is the record either way; a result the backend would not take changes nothing here.
     if (reporter.wantsResult(request)) await reporter.failure(request, error);
@@ -73,7 +118,7 @@ export class FailureHandling {
     error: unknown,
     runtimeMs: number,
   ): Promise<DeliveryOutcome> {
-    const { logger } = this.app;
+    const { logger } = this.ports;
     const reporter = this.reporter();
     const label = `${request.name}[${request.id}]`;
     const took = `${(runtimeMs / 1000).toFixed(3)}s`;
@@ -90,7 +135,7 @@ export class FailureHandling {
         const next = { retries: request.retries + 1, eta: new Date(Date.now() + decision.delayMs) };
         let copy: EncodedMessage;
         try {
-          copy = retryCopy(message, request, next, { serializers: this.app.serializers, signer: this.app.signer });
+          copy = retryCopy(message, request, next, this.ports.copyRules);
         } catch (err) {
           return this.deadLetter(queue, message, 'internal-error', new Error(`its retry could not be built: ${errorText(err)}`), request);
         }
@@ -166,7 +211,7 @@ export class FailureHandling {
     request?: TaskRequest,
     result?: string | Buffer,
   ): Promise<DeliveryOutcome> {
-    const { logger } = this.app;
+    const { logger } = this.ports;
     const err = error instanceof Error ? error : new Error(String(error));
     const headers = message.properties.headers ?? {};
     const task = request?.name ?? (typeof headers['task'] === 'string' ? headers['task'] : undefined);
@@ -175,12 +220,7 @@ export class FailureHandling {
     const what = task ? `task ${task}[${shorten(id ?? '?')}]` : 'a message';
     emitSafely(this.events, logger, 'message-rejected', queue, err);
     try {
-      const parts = this.app.producer();
-      const publisher = new DeadLetterPublisher(
-        { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
-        this.app.deadLetterQueue,
-      );
-      const to = await publisher.publish(this.app.router.queue(queue), message, {
+      const to = await this.ports.deadLetter(queue, message, {
         reason,
         error: errorText(err),
         task,
@@ -215,12 +255,12 @@ export class FailureHandling {
     } catch (err) {
       if (!isBrokerSideFailure(err))
         return this.deadLetter(queue, message, 'internal-error', new Error(`it could not be re-delayed: ${errorText(err)}`), request);
-      this.app.logger.error(
+      this.ports.logger.error(
         `Could not move task ${label} into the delay queues; handing it back to the broker in a few seconds: ${errorText(err)}`,
       );
       return 'publish-failed';
     }
-    this.app.logger.debug(`Task ${label} is due at ${request.eta!.toISOString()}; moved to the broker's delay queues.`);
+    this.ports.logger.debug(`Task ${label} is due at ${request.eta!.toISOString()}; moved to the broker's delay queues.`);
     return 'delayed';
   }
 
@@ -243,12 +283,12 @@ export class FailureHandling {
           new Error(`its redelivery could not be counted: ${errorText(err)}`),
           request,
         );
-      this.app.logger.error(
+      this.ports.logger.error(
         `Could not count redelivery ${redeliveries} of task ${label}; handing it back to the broker in a few seconds: ${errorText(err)}`,
       );
       return 'publish-failed';
     }
-    this.app.logger.warn(
+    this.ports.logger.warn(
       `Task ${label} came back redelivered (${redeliveries} time(s); a worker holding it died or lost its connection): ` +
         `it will run alone; it is dead-lettered as worker-crash if that happens again ${this.remaining(redeliveries)}.`,
     );
@@ -271,7 +311,7 @@ export class FailureHandling {
       const attempt = countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.internalErrors) + 1;
       const text = error instanceof Error ? (error.stack ?? errorText(error)) : String(error);
       if (attempt >= MAX_INTERNAL_ATTEMPTS) {
-        this.app.logger.error(
+        this.ports.logger.error(
           `Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); dead-lettering it: ${text}`,
         );
         return await this.deadLetter(queue, message, 'internal-error', error);
@@ -283,17 +323,17 @@ export class FailureHandling {
         await this.publishToQueue(queue, copy, delayMs, `internal-error retry ${attempt}`);
       } catch (err) {
         if (!isBrokerSideFailure(err)) return await this.deadLetter(queue, message, 'internal-error', error);
-        this.app.logger.error(
+        this.ports.logger.error(
           `Internal error while handling a message from '${queue}', and its retry could not be published (${errorText(err)}); handing it back to the broker in a few seconds: ${text}`,
         );
         return 'publish-failed';
       }
-      this.app.logger.error(
+      this.ports.logger.error(
         `Internal error while handling a message from '${queue}' (attempt ${attempt} of ${MAX_INTERNAL_ATTEMPTS}); trying again in ${delayMs / 1000} s: ${text}`,
       );
       return 'internal-retried';
     } catch (last) {
-      this.app.logger.error(
+      this.ports.logger.error(
         `Internal error while handling a message from '${queue}', and again while dead-lettering it; rejecting it without requeue: ${errorText(last)}`,
       );
       return 'dead-letter-unpublished';
@@ -301,15 +341,8 @@ export class FailureHandling {
   }
 
   /** Publish a message for `queue`, confirmed, through the broker's delay ladder when `delayMs` ≥ 1 s. */
-  async publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void> {
-    const route: ResolvedRoute = {
-      exchange: '',
-      routingKey: queue,
-      queue: this.app.router.queue(queue),
-      reason,
-      matchedBy: 'explicit-queue',
-    };
-    await this.app.producer().producer.publish(route, encoded, delayMs);
+  publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void> {
+    return this.ports.publishToQueue(queue, encoded, delayMs, reason);
   }
 
   /** The document for `x-taskq-result`: text for a text serializer, bytes otherwise; cut off past the limit. */

@@ -31,6 +31,12 @@ export function encodedCopy(message: DeliveredCopySource): EncodedMessage {
   return encoded;
 }
 
+/** What a retry copy is encoded (protocol v1 messages are rebuilt) and signed with. */
+export interface RetryCopyRules {
+  serializers: SerializerRegistry;
+  signer?: MessageSigner | undefined;
+}
+
 /**
  * The message for a task's next attempt, as Celery's `Task.retry` builds it: the same task id,
  * root, parent, reply_to, priority and body, with `retries` incremented and a new `eta`. Signed
@@ -41,7 +47,7 @@ export function retryCopy(
   message: DeliveredCopySource,
   request: TaskRequest,
   next: { retries: number; eta: Date },
-  options: { serializers: SerializerRegistry; signer?: MessageSigner | undefined },
+  options: RetryCopyRules,
 ): EncodedMessage {
   let copy: EncodedMessage;
   if (typeof message.properties.headers?.['task'] === 'string') {

@@ -25,7 +25,7 @@ import { ConsumerChannel } from './consumer-channel';
 import { CrashGuard, type CrashKind } from './crash-guard';
 import { countHeader, decideRedelivery, DEFAULT_MAX_REDELIVERIES, etaOutOfRange } from './delivery-counts';
 import { ownHeaders, screenDelivery } from './delivery-screen';
-import { errorText, FailureHandling } from './failure-handling';
+import { errorText, FailureHandling, failurePortsOf } from './failure-handling';
 import { encodedCopy } from './message-copy';
 import { emitSafely } from './safe-emit';
 import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, type ResultReporter } from './result-reporter';
@@ -113,7 +113,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       logger: app.logger,
     });
     const resultSerializer = app.serializers.get(options.resultSerializer ?? 'json');
-    this.failures = new FailureHandling(app, () => this.reporterNow(), this, resultSerializer, this.maxRedeliveries);
+    this.failures = new FailureHandling(failurePortsOf(app), () => this.reporterNow(), this, resultSerializer, this.maxRedeliveries);
     this.outage = new ResultOutage(
       app.logger,
       app.resultBackendMasked,
