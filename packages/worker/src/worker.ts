@@ -32,6 +32,7 @@ import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, type Resu
 import { executeTask, type ExecuteOptions, type ExecutionResult } from './task-executor';
 import { checkThreadTasks, ThreadPool } from './thread-pool';
 import type { WorkerEventMap } from './worker-events';
+import { workerPortsOf, type WorkerPorts } from './worker-ports';
 import { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, MAX_PREFETCH, type WorkerOptions } from './worker-options';
 
 export type { WorkerEventMap } from './worker-events';
@@ -91,44 +92,49 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Everything after a task that did not simply succeed: retries, failures, dead letters, re-delays. */
   private readonly failures: FailureHandling;
 
+  /** What this worker uses of its app, and nothing else (see {@link WorkerPorts}). */
+  private readonly ports: WorkerPorts;
+
   constructor(
     readonly app: TaskqApp,
     private readonly options: WorkerOptions = {},
   ) {
     super();
-    this.queues = checkQueues(options.queues ?? [app.router.config.defaults.defaultQueue]);
+    this.ports = workerPortsOf(app);
+    const ports = this.ports;
+    this.queues = checkQueues(options.queues ?? [ports.router.config.defaults.defaultQueue]);
     this.concurrency = checkConcurrency(options.concurrency ?? defaultConcurrency());
     this.prefetch = prefetchFor(this.concurrency, options.prefetchMultiplier ?? 1);
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.maxRedeliveries = checkWhole(options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES, 'maxRedeliveries', 1);
     const resultStoreTimeoutMs = checkWhole(options.resultStoreTimeoutMs ?? DEFAULT_RESULT_STORE_TIMEOUT_MS, 'resultStoreTimeoutMs', 0);
-    this.accept = app.acceptList();
-    this.connection = app.openConnection('worker');
+    this.accept = ports.acceptList();
+    this.connection = ports.openConnection('worker');
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
     this.threads = new ThreadPool({
       size: this.concurrency,
-      modulePath: () => app.sourceModule,
-      overrides: () => app.overrides,
-      logger: app.logger,
+      modulePath: () => ports.sourceModule,
+      overrides: () => ports.overrides,
+      logger: ports.logger,
     });
-    const resultSerializer = app.serializers.get(options.resultSerializer ?? 'json');
+    const resultSerializer = ports.serializers.get(options.resultSerializer ?? 'json');
     this.failures = new FailureHandling(failurePortsOf(app), () => this.reporterNow(), this, resultSerializer, this.maxRedeliveries);
     this.outage = new ResultOutage(
-      app.logger,
-      app.resultBackendMasked,
+      ports.logger,
+      ports.resultBackendMasked,
       (down) => {
         if (!down) this.startWaiting();
       },
       () => this.consumer?.resultStore.check?.() ?? Promise.resolve(),
     );
     this.reporterSettings = { outage: this.outage, timeoutMs: resultStoreTimeoutMs };
-    this.logs = { debug: isLevelEnabled(app.logger, 'debug'), info: isLevelEnabled(app.logger, 'info') };
-    if (options.handleProcessErrors ?? true) this.crashGuard = new CrashGuard(app.logger, (error, kind) => this.onFatal(error, kind));
+    this.logs = { debug: isLevelEnabled(ports.logger, 'debug'), info: isLevelEnabled(ports.logger, 'info') };
+    if (options.handleProcessErrors ?? true) this.crashGuard = new CrashGuard(ports.logger, (error, kind) => this.onFatal(error, kind));
     this.execution = {
       timeLimits: { timeLimit: options.timeLimit, softTimeLimit: options.softTimeLimit },
       threads: this.threads,
-      logger: app.logger,
+      logger: ports.logger,
       ...(this.crashGuard ? { crashes: this.crashGuard } : {}),
     };
   }
@@ -141,9 +147,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Connect, declare the queues (existing ones are used as they are) and start consuming. */
   async start(): Promise<void> {
     await this.connection.get(); // the first connection fails fast with a clear error
-    if (this.app.resultBackendKind === 'redis') {
+    if (this.ports.resultBackendKind === 'redis') {
       // A worker that could never store a result would run tasks and hold them all: fail at start instead.
-      this.sharedStore = this.app.createResultStore(undefined, this.options.resultSerializer);
+      this.sharedStore = this.ports.createResultStore(undefined, this.options.resultSerializer);
       await this.sharedStore.check?.();
     }
     this.crashGuard?.install();
@@ -160,7 +166,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (this.stopping || this.consumer?.isOpen || this.opening) return;
     this.opening = this.consume()
       .catch((err: unknown) => {
-        this.app.logger.error(`Could not resume consuming: ${(err as Error).message}; retrying in 1 s.`);
+        this.ports.logger.error(`Could not resume consuming: ${(err as Error).message}; retrying in 1 s.`);
         setTimeout(() => this.resume(), 1000).unref();
       })
       .finally(() => {
@@ -170,8 +176,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   private async consume(): Promise<void> {
     const connection = await this.connection.get();
-    const topology = this.app.createTopology(this.connection);
-    for (const queue of this.queues) await topology.ensureQueue(this.app.router.queue(queue));
+    const topology = this.ports.createTopology(this.connection);
+    for (const queue of this.queues) await topology.ensureQueue(this.ports.router.queue(queue));
     await topology.close();
 
     const consumer = await ConsumerChannel.open(connection, {
@@ -180,9 +186,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       resultStore: (channel) =>
         this.sharedStore
           ? { store: this.sharedStore, owned: false }
-          : { store: this.app.createResultStore(channel, this.options.resultSerializer), owned: true },
+          : { store: this.ports.createResultStore(channel, this.options.resultSerializer), owned: true },
       reporter: this.reporterSettings,
-      logger: this.app.logger,
+      logger: this.ports.logger,
       onClosed: (closed) => {
         // Unacked deliveries of this channel go back to the queue: forget the ones waiting for a slot.
         this.waiting = this.waiting.filter((delivery) => delivery.settler !== closed.settler);
@@ -213,7 +219,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     // Prefetched tasks that have not started go back to the queue now, for other workers.
     for (const { message, settler } of this.waiting.splice(0)) settler.settle(message, 'not-started');
     if (this.inFlight > 0) {
-      this.app.logger.info(`Waiting for ${this.inFlight} running task(s) to finish (up to ${this.drainTimeoutMs} ms)…`);
+      this.ports.logger.info(`Waiting for ${this.inFlight} running task(s) to finish (up to ${this.drainTimeoutMs} ms)…`);
       let drained = await this.waitIdle(this.drainTimeoutMs);
       if (!drained && this.outage.active) {
         // Results held through an outage are dead-lettered with the result kept, not run again elsewhere.
@@ -221,7 +227,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         drained = await this.waitIdle(5_000);
       }
       if (!drained) {
-        this.app.logger.warn(
+        this.ports.logger.warn(
           `${this.inFlight} task(s) still running after ${this.drainTimeoutMs} ms; closing: the broker will redeliver them.`,
         );
       }
@@ -233,7 +239,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     await this.consumer?.close();
     await this.sharedStore?.close().catch(() => undefined);
     await this.connection.close();
-    this.app.logger.info('Worker stopped.');
+    this.ports.logger.info('Worker stopped.');
   }
 
   private waitIdle(timeoutMs: number): Promise<boolean> {
@@ -374,7 +380,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private onFatal(error: unknown, kind: CrashKind): void {
     if (this.fatal) return;
     this.fatal = true;
-    this.app.logger.error(
+    this.ports.logger.error(
       `An ${kind} outside any task: ${errorText(error)}. Exiting (code 1); the tasks in hand go back to the broker.`,
       error,
     );
@@ -385,12 +391,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Decide what to do with one delivery and do it; synchronous all the way for a synchronous task without a result. */
   private handle(queue: string, message: ConsumeMessage): DeliveryOutcome | Promise<DeliveryOutcome> {
-    const { logger } = this.app;
+    const { logger } = this.ports;
     const reporter = this.reporterNow();
     // Size and signature are checked before a single byte is decoded.
     const refusal = screenDelivery(message.content, message.properties, {
-      maxMessageBytes: this.app.maxMessageBytes,
-      signer: this.app.signer,
+      maxMessageBytes: this.ports.maxMessageBytes,
+      signer: this.ports.signer,
     });
     if (refusal) return this.failures.deadLetter(queue, message, refusal.reason, refusal.error);
     let request: TaskRequest;
@@ -409,7 +415,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       return this.failures.deadLetter(queue, message, 'eta-out-of-range', error, request);
     }
 
-    const task = this.app.tasks.find(request.name);
+    const task = this.ports.tasks.find(request.name);
     if (!task) return this.failures.unknownTask(queue, message, request);
 
     const redelivery = decideRedelivery(message.fields.redelivered, message.properties.headers, this.maxRedeliveries);
@@ -451,7 +457,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     task: Task<unknown[], unknown>,
     redelivered: boolean,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
-    if (this.logs.debug) this.app.logger.debug(`Task ${request.name}[${request.id}] received from '${queue}'.`);
+    if (this.logs.debug) this.ports.logger.debug(`Task ${request.name}[${request.id}] received from '${queue}'.`);
     const result = executeTask(
       task,
       {
@@ -480,7 +486,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     result: ExecutionResult,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
     const ranAnyway = (err: unknown): DeliveryOutcome => {
-      this.app.logger.error(
+      this.ports.logger.error(
         `Internal error after task ${request.name}[${request.id}] ran; acking it (it is not run again): ${errorText(err)}`,
         err,
       );
@@ -503,24 +509,24 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
     if (!result.ok) return this.failures.afterFailure(queue, message, request, task, result.error, result.runtimeMs);
     if (this.logs.info) {
-      this.app.logger.info(
+      this.ports.logger.info(
         `Task ${request.name}[${request.id}] succeeded in ${(result.runtimeMs / 1000).toFixed(3)}s: ${describeValue(result.value)}`,
       );
     }
     const reporter = this.reporterNow();
     if (!reporter.wantsResult(request)) {
-      emitSafely(this, this.app.logger, 'task-succeeded', request, result.value, result.runtimeMs);
+      emitSafely(this, this.ports.logger, 'task-succeeded', request, result.value, result.runtimeMs);
       return 'succeeded';
     }
     return reporter.success(request, result.value).then((report) => {
-      emitSafely(this, this.app.logger, 'task-succeeded', request, result.value, result.runtimeMs);
+      emitSafely(this, this.ports.logger, 'task-succeeded', request, result.value, result.runtimeMs);
       return this.failures.afterReport(queue, message, request, report, 'succeeded');
     });
   }
 
   /** One line per consumed queue that nothing routes to (often a typo of one that something does). */
   private warnUnknownQueues(): void {
-    const { app } = this;
+    const app = this.ports;
     const { config } = app.router;
     const known = {
       defined: config.queues.map((route) => route.queue.name),
@@ -535,7 +541,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private logBanner(): void {
-    const { app } = this;
+    const app = this.ports;
     const queues = this.queues.map((name) => {
       const decl = app.router.queue(name);
       return decl.maxPriority ? `${name} (max priority ${decl.maxPriority})` : name;
