@@ -17,6 +17,7 @@ import {
   toPublishOptions,
   type Topology,
 } from './transport';
+import { DeadlineQueue } from './transport/deadline-queue';
 
 /** What the producer needs from its app. */
 export interface ProducerParts {
@@ -34,17 +35,55 @@ export interface ProducerParts {
   signer?: MessageSigner | undefined;
 }
 
+/** One send, validated, routed and encoded, ready to publish. */
+interface PreparedSend {
+  id: string;
+  name: string;
+  ignoreResult: boolean;
+  route: ResolvedRoute;
+  message: EncodedMessage;
+  /** How long the broker must hold the message first (countdown/eta), in ms. */
+  delayMs: number;
+}
+
 /**
  * Turns `sendTask` calls into confirmed broker messages: validate options, route, encode
  * (Celery protocol v2), make sure the queue exists, publish (directly or into the delay ladder)
  * and resolve once the broker confirmed.
  */
 export class Producer {
+  /** Sends waiting for their queue to be declared (see {@link untilDeclared}). */
+  private readonly declarationDeadlines = new DeadlineQueue(() => this.unavailable());
+
   constructor(private readonly parts: ProducerParts) {}
 
-  async send<R>(name: string, args: readonly unknown[], options: SendOptions = {}): Promise<AsyncResult<R>> {
+  /**
+   * Send one task; resolves with its result handle once the broker confirmed the message. Invalid
+   * options reject (never throw). The common case — results off or started, the queue declared,
+   * no delay — runs synchronously up to amqplib's publish: nothing per send waits in an async
+   * function's frame while the confirm is outstanding.
+   */
+  send<R>(name: string, args: readonly unknown[], options: SendOptions = {}): Promise<AsyncResult<R>> {
+    let prepared: PreparedSend;
+    try {
+      prepared = this.prepare(name, args, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Only a message that can be sent starts the result backend (its reply queue needs the broker).
+    const backend = prepared.ignoreResult ? undefined : this.parts.results;
+    if (backend && !backend.isStarted) return this.startThenSend(prepared, backend);
+    try {
+      return this.sendPrepared(prepared, backend);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Validate, route and encode one send (Celery protocol v2); throws on invalid options. */
+  private prepare(name: string, args: readonly unknown[], options: SendOptions): PreparedSend {
     checkSendArguments(name, args, options);
-    const { router, serializers, results } = this.parts;
+    const { router, serializers } = this.parts;
     const defaults = router.config.defaults;
     const route = router.resolve(name, options);
     const serializer = serializers.get(options.serializer ?? defaults.serializer);
@@ -65,26 +104,36 @@ export class Producer {
       task.timeLimit = [options.timeLimit ?? null, options.softTimeLimit ?? null];
     }
     const message = buildTaskMessage(task, serializer);
-
-    const { maxMessageBytes, signer } = this.parts;
+    const { maxMessageBytes } = this.parts;
     if (maxMessageBytes !== undefined && message.content.length > maxMessageBytes) {
       throw new MessageTooLargeError(name, message.content.length, maxMessageBytes);
     }
-    // Only a message that can be sent starts the result backend (its reply queue needs the broker).
-    const backend = ignoreResult ? undefined : results;
-    if (backend && !backend.isStarted) await backend.start();
+    return { id, name, ignoreResult, route, message, delayMs: eta ? eta.getTime() - now : 0 };
+  }
+
+  private async startThenSend<R>(prepared: PreparedSend, backend: ResultBackend): Promise<AsyncResult<R>> {
+    await backend.start();
+    return this.sendPrepared(prepared, backend);
+  }
+
+  /** Sign, track the result and publish a prepared send. */
+  private sendPrepared<R>(
+    { id, name, route, message, delayMs }: PreparedSend,
+    backend: ResultBackend | undefined,
+  ): Promise<AsyncResult<R>> {
+    const { signer } = this.parts;
     if (backend?.replyTo) message.replyTo = backend.replyTo;
     if (signer) message.headers[SIGNATURE_HEADER] = signer.sign(message.headers, message, message.content);
-
     const result = new AsyncResult<R>(id, name, backend);
-    backend?.track(id, result);
-    try {
-      await this.publish(route, message, eta ? eta.getTime() - now : 0);
-    } catch (err) {
-      backend?.untrack(id);
-      throw err;
-    }
-    return result;
+    if (!backend) return this.publish(route, message, delayMs).then(() => result);
+    backend.track(id, result);
+    return this.publish(route, message, delayMs).then(
+      () => result,
+      (err: unknown) => {
+        backend.untrack(id);
+        throw err;
+      },
+    );
   }
 
   /** Publish an already-encoded message on `route`, through the delay ladder when `delayMs` ≥ 1 s. */
@@ -103,16 +152,10 @@ export class Producer {
     const { topology, publisher, delays } = this.parts;
     // Declarations wait for the connection like publishes do, bounded by the same send timeout.
     const deadline = Date.now() + this.parts.sendTimeoutMs;
-    const unavailable = (): BrokerError =>
-      new BrokerError(
-        'BROKER_UNAVAILABLE',
-        `The broker could not be reached within ${this.parts.sendTimeoutMs} ms; the message was not sent. ` +
-          `Check that RabbitMQ is running, or raise sendTimeoutMs.`,
-      );
     if (route.queue && !topology.isQueueReady(route.queue.name)) {
-      await beforeDeadline(topology.ensureQueue(route.queue), deadline, unavailable);
+      await this.untilDeclared(topology.ensureQueue(route.queue), deadline);
     } else if (!route.queue && route.exchangeDeclaration) {
-      await beforeDeadline(topology.ensureExchange(route.exchangeDeclaration), deadline, unavailable);
+      await this.untilDeclared(topology.ensureExchange(route.exchangeDeclaration), deadline);
     }
 
     const { ladderSeconds } = splitDelay(delayMs);
@@ -124,16 +167,46 @@ export class Producer {
             `'${route.routingKey}' matches no configured queue. Pass { queue } or declare the queue in a routing file.`,
         );
       }
-      if (!delays.isTargetReady(route.queue.name)) await beforeDeadline(delays.ensureTarget(route.queue.name), deadline, unavailable);
-      await publisher.publish(
+      if (!delays.isTargetReady(route.queue.name)) {
+        await beforeDeadline(delays.ensureTarget(route.queue.name), deadline, () => this.unavailable());
+      }
+      return publisher.publish(
         LADDER_ENTRY_EXCHANGE,
         delayRoutingKey(ladderSeconds, route.queue.name),
         message.content,
         toPublishOptions(message),
       );
-      return;
     }
-    await publisher.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+    // Returned, not awaited: this frame ends here instead of living until the confirm.
+    return publisher.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+  }
+
+  /**
+   * Wait for a queue or exchange declaration until `deadline`. The first sends to a new queue all
+   * wait for the same declaration; their deadlines share one timer, not one each.
+   */
+  private untilDeclared(declaration: Promise<void>, deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wait = this.declarationDeadlines.add(deadline, reject);
+      declaration.then(
+        () => {
+          this.declarationDeadlines.settle(wait);
+          resolve();
+        },
+        (err: unknown) => {
+          this.declarationDeadlines.settle(wait);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private unavailable(): BrokerError {
+    return new BrokerError(
+      'BROKER_UNAVAILABLE',
+      `The broker could not be reached within ${this.parts.sendTimeoutMs} ms; the message was not sent. ` +
+        `Check that RabbitMQ is running, or raise sendTimeoutMs.`,
+    );
   }
 }
 
@@ -153,8 +226,8 @@ function checkSendArguments(name: string, args: readonly unknown[], options: Sen
       `Send options for task '${name}' must be an object, found ${options === null ? 'null' : typeof options}.`,
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!SEND_OPTION_KEYS.has(key)) {
+  for (const key in options) {
+    if (!SEND_OPTION_KEYS.has(key) && Object.hasOwn(options, key)) {
       throw new TaskqError(
         'INVALID_OPTION',
         `Unknown send option '${key}' for task '${name}'. Known options: ${[...SEND_OPTION_KEYS].join(', ')}.`,
@@ -174,7 +247,9 @@ function checkSendArguments(name: string, args: readonly unknown[], options: Sen
   if (options.kwargs !== undefined && (options.kwargs === null || typeof options.kwargs !== 'object' || Array.isArray(options.kwargs))) {
     throw new TaskqError('INVALID_OPTION', `kwargs for task '${name}' must be a plain object of named arguments.`);
   }
-  checkTimeLimits(options, `Send options for task '${name}'`);
+  if (options.timeLimit !== undefined || options.softTimeLimit !== undefined) {
+    checkTimeLimits(options, `Send options for task '${name}'`);
+  }
 }
 
 function readEta(options: SendOptions, now: number): Date | undefined {

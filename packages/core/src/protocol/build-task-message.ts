@@ -12,8 +12,25 @@ const ORIGIN = `gen${process.pid}@${hostname()}`;
  */
 export function buildTaskMessage(task: OutgoingTask, serializer: Serializer): EncodedMessage {
   const content = serializer.encode([task.args, task.kwargs, task.embed ?? EMPTY_EMBED]);
-  const headers: Record<string, unknown> = {
-    ...task.headers,
+  const protocol = protocolHeaders(task);
+  // User headers first, so protocol headers win on conflict; without any, the literal is used as is.
+  const headers: Record<string, unknown> = task.headers ? { ...task.headers, ...protocol } : protocol;
+  const message: EncodedMessage = {
+    content,
+    contentType: serializer.contentType,
+    contentEncoding: serializer.contentEncoding,
+    correlationId: task.id,
+    headers,
+    persistent: true,
+  };
+  if (task.replyTo !== undefined) message.replyTo = task.replyTo;
+  if (task.priority !== undefined) message.priority = task.priority;
+  return message;
+}
+
+/** Celery protocol v2 headers, in Celery's order; one object literal per message (a fixed shape). */
+function protocolHeaders(task: OutgoingTask): Record<string, unknown> {
+  return {
     lang: 'js',
     task: task.name,
     id: task.id,
@@ -34,15 +51,4 @@ export function buildTaskMessage(task: OutgoingTask, serializer: Serializer): En
     stamped_headers: null,
     stamps: {},
   };
-  const message: EncodedMessage = {
-    content,
-    contentType: serializer.contentType,
-    contentEncoding: serializer.contentEncoding,
-    correlationId: task.id,
-    headers,
-    persistent: true,
-  };
-  if (task.replyTo !== undefined) message.replyTo = task.replyTo;
-  if (task.priority !== undefined) message.priority = task.priority;
-  return message;
 }

@@ -7,8 +7,11 @@ const MAX_REPR = 1024;
  * (what monitoring tools such as Flower display). Never used to decode anything.
  */
 export function shortRepr(value: unknown): string {
-  if (Array.isArray(value) && value.length === 0) return '()';
-  if (isEmptyPlainObject(value)) return '{}';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '()';
+  } else if (isEmptyPlainObject(value)) {
+    return '{}';
+  }
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

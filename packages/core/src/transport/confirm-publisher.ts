@@ -1,17 +1,32 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib';
+import { AMQP_REPLY, isPublishNack, replyCodeOf } from './amqp-reply';
 import type { ChannelSource } from './channel-source';
 import { BrokerError, PublishRejectedError, UnroutableError } from '../errors';
 import { beforeDeadline } from './deadline';
-import { DeadlineQueue } from './deadline-queue';
+import { DeadlineQueue, type DeadlineWait } from './deadline-queue';
 
 /** Retry a publish whose channel closed before its confirm, until this long after the send began. */
 export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 
+/** A publish waiting, in call order, for room in the open channel's write buffer. */
+interface WaitingPublish {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly options: Options.Publish;
+  readonly deadline: number;
+  readonly resolve: (value: void | PromiseLike<void>) => void;
+  readonly reject: (error: Error) => void;
+  readonly wait: DeadlineWait;
+}
+
 /**
  * Publishes on one long-lived confirm channel and resolves each publish when the broker has
  * confirmed it (for a persistent message on a durable queue: written to disk). Many publishes are
- * in flight at once — confirms are a stream, never publish-then-wait. When the socket buffer is
- * full (`publish()` returns false) later publishes wait for 'drain', so memory stays bounded.
+ * in flight at once — confirms are a stream, never publish-then-wait. When the channel's write
+ * buffer is full (amqplib's `publish()` returns false), later publishes wait in one FIFO and go
+ * out in order on 'drain', so the socket buffer stays bounded and a send that waits costs an
+ * entry in a list, not a timer and a promise chain of its own.
  *
  * If the channel or connection closes before the confirm (a broker restart, a dropped
  * connection), the message is published again on a fresh channel once the connection has
@@ -25,7 +40,13 @@ export class ConfirmPublisher {
   private ready: ConfirmChannel | undefined;
   /** One timer for all confirm waits (they all last sendTimeoutMs), not one per message. */
   private readonly confirmDeadlines = new DeadlineQueue(() => this.unavailable(true));
+  /** Set while the channel's write buffer is full; resolves on its 'drain' (or 'close'). */
   private drained: Promise<void> | undefined;
+  /** Publishes that came while the buffer was full, oldest first from `waitingHead`. */
+  private waiting: WaitingPublish[] = [];
+  private waitingHead = 0;
+  /** Waits for room end at the send's deadline too, all on one timer. */
+  private readonly roomDeadlines = new DeadlineQueue(() => this.unavailable(false));
   /** Correlation ids of messages the broker returned as unroutable, until their confirm arrives. */
   private readonly returned = new Set<string>();
   /** Why a channel closed (its 'error' event comes before the failed confirms). */
@@ -44,9 +65,17 @@ export class ConfirmPublisher {
    */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     const deadline = Date.now() + this.sendTimeoutMs;
-    // The common case — an open channel with room in its buffer — publishes at once, without awaits.
-    if (this.ready && !this.drained) return this.publishOn(this.ready, exchange, routingKey, content, options, deadline, true);
-    return this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1);
+    const channel = this.ready;
+    if (!channel) return this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1);
+    // The common case — an open channel — publishes at once, or queues behind a full buffer: no awaits.
+    return new Promise<void>((resolve, reject) => {
+      if (this.drained) {
+        const wait = this.roomDeadlines.add(deadline, reject);
+        this.waiting.push({ exchange, routingKey, content, options, deadline, resolve, reject, wait });
+      } else {
+        this.send(channel, exchange, routingKey, content, options, deadline, true, resolve, reject);
+      }
+    });
   }
 
   private async publishWithRetries(
@@ -114,11 +143,7 @@ export class ConfirmPublisher {
         );
   }
 
-  /**
-   * Publish once and settle on the confirm. With `retryOnLoss` (the first attempt of the fast
-   * path), a channel lost before the confirm resolves to a re-publish instead of rejecting; all
-   * per-message state lives in this one promise, so a send allocates little while it waits.
-   */
+  /** Publish once on `channel` and settle on the confirm (see {@link send}). */
   private publishOn(
     channel: ConfirmChannel,
     exchange: string,
@@ -128,52 +153,101 @@ export class ConfirmPublisher {
     deadline: number,
     retryOnLoss: boolean,
   ): Promise<void> {
-    const key = options.correlationId ?? options.messageId;
     return new Promise<void>((resolve, reject) => {
-      const wait = this.confirmDeadlines.add(deadline, reject);
-      let hasRoom: boolean;
-      try {
-        hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
-          this.confirmDeadlines.settle(wait);
-          const wasReturned = key !== undefined && this.returned.delete(key);
-          if (err) {
-            const error =
-              err.message === 'message nacked'
-                ? new PublishRejectedError(exchange, routingKey)
-                : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
-            if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
-              resolve(this.republish(error, exchange, routingKey, content, options, deadline));
-            } else {
-              reject(error);
-            }
-          } else if (wasReturned) {
-            reject(new UnroutableError(exchange, routingKey));
-          } else {
-            resolve();
-          }
-        });
-      } catch (err) {
-        // amqplib throws synchronously when the channel is already closed.
-        this.confirmDeadlines.settle(wait);
-        const error = explainChannelError(err as Error, exchange);
-        if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline)
-          resolve(this.republish(error, exchange, routingKey, content, options, deadline));
-        else reject(error);
-        return;
-      }
-      if (!hasRoom && !this.drained) {
-        this.drained = new Promise<void>((done) => {
-          const release = (): void => {
-            channel.off('drain', release);
-            channel.off('close', release);
-            this.drained = undefined;
-            done();
-          };
-          channel.on('drain', release);
-          channel.on('close', release);
-        });
-      }
+      this.send(channel, exchange, routingKey, content, options, deadline, retryOnLoss, resolve, reject);
     });
+  }
+
+  /**
+   * Publish once and call `resolve`/`reject` on the confirm. With `retryOnLoss` (the first attempt
+   * of the fast path), a channel lost before the confirm resolves to a re-publish instead of
+   * rejecting; all per-message state lives in the caller's one promise and this callback, so a
+   * send allocates little while it waits.
+   */
+  private send(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    deadline: number,
+    retryOnLoss: boolean,
+    resolve: (value: void | PromiseLike<void>) => void,
+    reject: (error: Error) => void,
+  ): void {
+    const key = options.correlationId ?? options.messageId;
+    const wait = this.confirmDeadlines.add(deadline, reject);
+    let hasRoom: boolean;
+    try {
+      hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
+        this.confirmDeadlines.settle(wait);
+        const wasReturned = key !== undefined && this.returned.delete(key);
+        if (err) {
+          const error = isPublishNack(err)
+            ? new PublishRejectedError(exchange, routingKey)
+            : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
+          if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
+            resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+          } else {
+            reject(error);
+          }
+        } else if (wasReturned) {
+          reject(new UnroutableError(exchange, routingKey));
+        } else {
+          resolve();
+        }
+      });
+    } catch (err) {
+      // amqplib throws synchronously when the channel is already closed.
+      this.confirmDeadlines.settle(wait);
+      const error = explainChannelError(err as Error, exchange);
+      if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline)
+        resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+      else reject(error);
+      return;
+    }
+    if (!hasRoom && !this.drained) this.waitForDrain(channel);
+  }
+
+  /** The buffer of `channel` is full: hold later publishes until it drains (or closes). */
+  private waitForDrain(channel: ConfirmChannel): void {
+    this.drained = new Promise<void>((done) => {
+      const release = (closed: boolean): void => {
+        channel.off('drain', onDrain);
+        channel.off('close', onClose);
+        this.drained = undefined;
+        done();
+        this.publishWaiting(channel, closed);
+      };
+      const onDrain = (): void => release(false);
+      const onClose = (): void => release(true);
+      channel.on('drain', onDrain);
+      channel.on('close', onClose);
+    });
+  }
+
+  /**
+   * Send the queued publishes in order, until the buffer is full again. After the channel
+   * closed, each goes through the retry loop, which waits for a fresh channel.
+   */
+  private publishWaiting(channel: ConfirmChannel, closed: boolean): void {
+    while (this.waitingHead < this.waiting.length && (closed || !this.drained)) {
+      const next = this.waiting[this.waitingHead]!;
+      this.waitingHead += 1;
+      // Already rejected at its deadline while it waited.
+      if (next.wait.settled) continue;
+      this.roomDeadlines.settle(next.wait);
+      const { exchange, routingKey, content, options, deadline, resolve, reject } = next;
+      if (closed) resolve(this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1));
+      else this.send(channel, exchange, routingKey, content, options, deadline, true, resolve, reject);
+    }
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
   }
 
   /** Close the channel after outstanding confirms arrived. */
@@ -185,6 +259,8 @@ export class ConfirmPublisher {
     const channel = await pending.catch(() => undefined);
     if (!channel) return;
     try {
+      // Publishes still queued behind a full buffer go out on 'drain'; wait for them too.
+      while (this.drained) await this.drained;
       await channel.waitForConfirms();
       await channel.close();
     } catch {
@@ -226,7 +302,8 @@ function isChannelLoss(err: unknown): boolean {
 }
 
 function explainChannelError(err: Error, exchange: string): Error {
-  if (/NOT_FOUND - no exchange/.test(err.message)) {
+  // basic.publish can only 404 on its exchange (the channel's close reason carries the code).
+  if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) {
     return new BrokerError(
       'EXCHANGE_NOT_FOUND',
       `Exchange '${exchange}' does not exist on the broker. Declare it in a routing file (exchange/exchangeType) ` +
