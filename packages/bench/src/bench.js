@@ -71,9 +71,10 @@ ${table()}
 
 ## How each figure is taken
 
-- **1 publish**: durable queue (x-max-priority 10), persistent Celery protocol v2 messages, 1000 in flight.
-  Raw: an amqplib ConfirmChannel (Nagle off, as taskq), a fresh id, headers and JSON body per message, publish 1000 then \`waitForConfirms\`.
-  taskq: \`app.sendTask('bench.noop', [1, 2], { queue, ignoreResult: true })\`, 1000 promises at a time, each resolving on its own confirm.
+- **1 publish**: durable queue (x-max-priority 10), persistent Celery protocol v2 messages, in two shapes: batches of
+  500 awaited together, and all N in flight at once. Raw: an amqplib ConfirmChannel (Nagle off, as taskq) publishing
+  the same bytes taskq sends (fresh id, headers, JSON body, mandatory, persistent), \`waitForConfirms\` per batch.
+  taskq: \`app.sendTask('bench.noop', [1, 2], { queue, ignoreResult: true })\`, each promise resolving on its own confirm.
 - **2 drain**: a queue pre-filled with the same taskq-built messages for both sides; the consumer is a separate
   process; the drain is timed from the first message taken to an empty queue (depth polled every 20 ms), and its
   CPU time read from /proc over the same span. Raw: \`children/raw-consumer.js\` (amqplib, Nagle off, decodes each
