@@ -169,10 +169,14 @@ function startHere(
   crashes: CrashRegistry | undefined,
 ): { settled: SettledRun; run?: undefined } | { settled?: undefined; run: HandlerRun } {
   const here = runContext(context);
-  // Registered before the handler starts: it may schedule a throwing callback and still return synchronously.
-  let crashed: ((error: unknown) => void) | undefined;
-  const crash = crashes ? new Promise<never>((_, reject) => (crashed = reject)) : undefined;
-  const unregister = crashes?.register(here, (error) => crashed!(error));
+  // Registered before the handler starts: it may schedule a throwing callback and still return
+  // synchronously. A crash fails the run's one promise (or, before it exists, is kept for it).
+  let fail: ((error: unknown) => void) | undefined;
+  let crashedEarly: { error: unknown } | undefined;
+  const unregister = crashes?.register(here, (error) => {
+    if (fail) fail(error);
+    else crashedEarly ??= { error };
+  });
   let returned: unknown;
   try {
     returned = runInTaskContext(here, () => task.handler(...args));
@@ -185,7 +189,16 @@ function startHere(
     return { settled: { ok: true, value: returned } };
   }
   const abort = (reason: Error): void => here.abort(reason);
-  const result = crash ? Promise.race([Promise.resolve(returned), crash]) : Promise.resolve(returned);
+  const thenable = returned;
+  // One promise per run, settled by the handler or by a crash pinned on it, whichever comes first.
+  const result = new Promise<unknown>((resolve, reject) => {
+    if (crashedEarly) {
+      reject(crashedEarly.error);
+      return;
+    }
+    fail = reject;
+    thenable.then(resolve, reject);
+  });
   if (unregister) result.then(unregister, unregister);
   return {
     run: {
