@@ -132,8 +132,12 @@ export class RpcResultBackend implements ResultBackend {
       this.logger.error(`Dropping an unreadable result for task ${taskId}: ${(err as Error).message}`);
       return;
     }
+    const ready = READY_STATES.has(meta.status);
+    // A worker reports RETRY after the next attempt is already in the broker, so a quick next
+    // attempt's final state can arrive first: never let a progress state replace a final one.
+    if (!ready && entry.meta && READY_STATES.has(entry.meta.status)) return;
     entry.meta = meta;
-    if (!READY_STATES.has(meta.status)) return;
+    if (!ready) return;
     const waiters = entry.waiters;
     entry.waiters = undefined;
     for (const waiter of waiters ?? []) waiter.resolve(meta);
