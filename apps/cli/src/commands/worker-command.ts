@@ -1,4 +1,5 @@
 import { createConsoleLogger, TaskqError, type LogLevel } from '@taskq/core';
+import { isMemoryBrokerUrl } from '@taskq/core/internal';
 import { Worker } from '@taskq/worker';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';
@@ -42,7 +43,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(options.resultBackend !== undefined ? { resultBackend: options.resultBackend } : {}),
     ...tlsOverride(options),
   });
-  if (/^memory:/i.test(app.brokerUrl)) {
+  if (isMemoryBrokerUrl(app.brokerUrl)) {
     // An in-process broker cannot be shared between a producer process and this one.
     throw new TaskqError(
       'INVALID_OPTION',

@@ -186,11 +186,7 @@ export class ConfirmPublisher {
           const error = isPublishNack(err)
             ? new PublishRejectedError(exchange, routingKey)
             : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
-          if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
-            resolve(this.republish(error, exchange, routingKey, content, options, deadline));
-          } else {
-            reject(error);
-          }
+          this.failed(error, exchange, routingKey, content, options, deadline, retryOnLoss, resolve, reject);
         } else if (wasReturned) {
           reject(new UnroutableError(exchange, routingKey));
         } else {
@@ -200,13 +196,39 @@ export class ConfirmPublisher {
     } catch (err) {
       // amqplib throws synchronously when the channel is already closed.
       this.confirmDeadlines.settle(wait);
-      const error = explainChannelError(err as Error, exchange);
-      if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline)
-        resolve(this.republish(error, exchange, routingKey, content, options, deadline));
-      else reject(error);
+      this.failed(
+        explainChannelError(err as Error, exchange),
+        exchange,
+        routingKey,
+        content,
+        options,
+        deadline,
+        retryOnLoss,
+        resolve,
+        reject,
+      );
       return;
     }
     if (!hasRoom && !this.drained) this.waitForDrain(channel);
+  }
+
+  /** A publish attempt of {@link send} failed: re-publish when its channel was lost and time is left, else reject. */
+  private failed(
+    error: Error,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    deadline: number,
+    retryOnLoss: boolean,
+    resolve: (value: void | PromiseLike<void>) => void,
+    reject: (error: Error) => void,
+  ): void {
+    if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
+      resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+    } else {
+      reject(error);
+    }
   }
 
   /** The buffer of `channel` is full: hold later publishes until it drains (or closes). */
