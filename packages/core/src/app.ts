@@ -1,22 +1,10 @@
 import { DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, type AppOptions, type AppOverrides } from './app-options';
 import { DEFAULT_DEAD_LETTER_QUEUE } from './dead-letters';
 import { EventLoopHold } from './event-loop-hold';
-import { HeldResultBackend } from './results/held-result-backend';
 import { TaskqError } from './errors';
 import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './logger';
-import { Producer } from './producer';
-import type { Channel } from 'amqplib';
-import {
-  createRedisResultBackend,
-  createRedisResultStore,
-  parseResultBackend,
-  RpcResultBackend,
-  RpcResultStore,
-  type AsyncResult,
-  type ResultBackend,
-  type ResultBackendSetting,
-  type ResultStore,
-} from './results';
+import { ProducerSide } from './producer-side';
+import { parseResultBackend, type AsyncResult, type ResultBackendSetting, type ResultSettings } from './results';
 import { emptyRoutingConfig, loadRoutingConfigSync, Router, validateRoutingDefaults, type RoutingConfig } from './routing';
 import type { SendOptions } from './send-options';
 import { createSerializerRegistry, type AcceptList, type SerializerRegistry } from './serialization';
@@ -26,16 +14,7 @@ import { TaskRegistry } from './task-registry';
 import { checkTimeLimits } from './time-limits';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ConfirmPublisher,
-  DEFAULT_BROKER_URL,
-  DEFAULT_SEND_TIMEOUT_MS,
-  DelayedDelivery,
-  LazyConnection,
-  maskBrokerUrl,
-  Topology,
-  validateBrokerUrl,
-} from './transport';
+import { DEFAULT_BROKER_URL, DEFAULT_SEND_TIMEOUT_MS, maskBrokerUrl, validateBrokerUrl, type TransportSettings } from './transport';
 
 /**
  * A taskq application: the registry of tasks, the routing table, the serializers and the
@@ -69,7 +48,7 @@ export class TaskqApp {
   readonly deadLetterQueue: string;
   /** Signs sent tasks and checks received ones; undefined when signing is off. Never exposes its key. */
   readonly signer: MessageSigner | undefined;
-  private producerParts: ProducerState | undefined;
+  private producerSide: ProducerSide | undefined;
   /** Keeps the process alive while a send, a `get()` or `close()` is pending, and only then. */
   private readonly loopHold = new EventLoopHold();
   private closed = false;
@@ -107,39 +86,21 @@ export class TaskqApp {
     return this.resultSetting.kind;
   }
 
-  /**
-   * The worker side of the result backend, writing results for tasks consumed on `channel`
-   * (rpc replies are published on it, before the ack; the Redis store needs no channel). Used by @taskq/worker.
-   */
-  createResultStore(channel: Channel | undefined, serializerName = 'json'): ResultStore {
-    const serializer = this.serializers.get(serializerName);
-    switch (this.resultSetting.kind) {
-      case 'rpc':
-        if (!channel) throw new TaskqError('INVALID_OPTION', 'The rpc result store publishes replies on the consuming channel: pass it.');
-        return new RpcResultStore(channel, serializer);
-      case 'redis':
-        return createRedisResultStore(this.resultSetting.url, serializer, this.resultExpiresSeconds, this.loggerValue);
-      case 'disabled':
-        return DISABLED_STORE;
-    }
+  /** How this app's transports reach the broker (used by @taskq/worker and the CLI to open their own). */
+  get transportSettings(): TransportSettings {
+    return {
+      url: this.brokerUrlValue,
+      logger: this.loggerValue,
+      tls: this.tls,
+      reconnect: this.reconnect,
+      sendTimeoutMs: this.sendTimeoutMs,
+      queuesBoundTo: (exchange) => this.router.queuesBoundTo(exchange),
+    };
   }
 
-  /**
-   * The producer side of the result backend, or undefined when results are disabled. Its sockets do
-   * not keep the process alive; its waits do (see {@link EventLoopHold}).
-   */
-  createResultBackend(connection: LazyConnection): ResultBackend | undefined {
-    switch (this.resultSetting.kind) {
-      case 'rpc': {
-        const backend = new RpcResultBackend(() => connection.get(), this.acceptList(), this.loggerValue);
-        connection.onReconnect(() => backend.restart());
-        return new HeldResultBackend(backend, this.loopHold);
-      }
-      case 'redis':
-        return new HeldResultBackend(createRedisResultBackend(this.resultSetting.url, this.acceptList(), this.loggerValue), this.loopHold);
-      case 'disabled':
-        return undefined;
-    }
+  /** Which result backend this app uses and how long Redis keeps results (used by @taskq/worker). */
+  get resultSettings(): ResultSettings {
+    return { backend: this.resultSetting, expiresSeconds: this.resultExpiresSeconds, logger: this.loggerValue };
   }
 
   /** The broker URL with its password masked, for logs. */
@@ -204,7 +165,7 @@ export class TaskqApp {
    * --config). Only before the app connected.
    */
   configure(overrides: AppOverrides): this {
-    if (this.producerParts?.connection.isOpen) {
+    if (this.producerSide?.transport.isOpen) {
       throw new TaskqError('APP_CONNECTED', 'configure() must be called before the app sends its first task.');
     }
     const { logger: _logger, ...cloneable } = overrides;
@@ -220,7 +181,7 @@ export class TaskqApp {
       this.configPath = overrides.config;
       this.routerValue = new Router(this.loadConfig());
     }
-    this.producerParts = undefined;
+    this.producerSide = undefined;
     return this;
   }
 
@@ -256,28 +217,22 @@ export class TaskqApp {
     return this.loopHold.during(this.producer().producer.send<R>(name, args, options));
   }
 
-  /** Open a separate broker connection for a role such as `worker` (used by @taskq/worker). */
-  openConnection(role: string, { holdsProcess = true }: { holdsProcess?: boolean } = {}): LazyConnection {
-    return new LazyConnection(this.brokerUrlValue, `taskq ${role}`, this.loggerValue, {
-      holdsProcess,
-      ...(this.tls ? { tls: this.tls } : {}),
-      ...(this.reconnect ? { reconnect: this.reconnect } : {}),
+  /**
+   * The app's sending half (transport, result backend, producer), created on first use; a worker
+   * publishes retries and dead letters through it too.
+   */
+  producer(): ProducerSide {
+    this.producerSide ??= new ProducerSide({
+      transport: this.transportSettings,
+      results: this.resultSettings,
+      router: this.router,
+      serializers: this.serializers,
+      accept: this.acceptList(),
+      maxMessageBytes: this.maxMessageBytes,
+      signer: this.signer,
+      hold: this.loopHold,
     });
-  }
-
-  /** Build a {@link Topology} over `connection` that knows this app's routing config. */
-  createTopology(connection: LazyConnection): Topology {
-    return new Topology(
-      () => connection.get(),
-      this.loggerValue,
-      (exchange) => this.router.queuesBoundTo(exchange),
-    );
-  }
-
-  /** The producer's delayed-delivery ladder and publisher, shared with workers that re-delay tasks. */
-  producer(): ProducerState {
-    if (!this.producerParts) this.producerParts = createProducerState(this);
-    return this.producerParts;
+    return this.producerSide;
   }
 
   /** Wait for outstanding confirms, then close the producer's channels and connection. */
@@ -288,12 +243,7 @@ export class TaskqApp {
   }
 
   private async closeProducer(): Promise<void> {
-    const parts = this.producerParts;
-    if (!parts) return;
-    await parts.publisher.close();
-    await parts.results?.close();
-    await parts.topology.close();
-    await parts.connection.close();
+    await this.producerSide?.close();
   }
 
   private loadConfig(): RoutingConfig {
@@ -303,50 +253,6 @@ export class TaskqApp {
     return { ...base, defaults };
   }
 }
-
-/** The producer side's broker objects, created on first send. */
-export interface ProducerState {
-  connection: LazyConnection;
-  topology: Topology;
-  publisher: ConfirmPublisher;
-  delays: DelayedDelivery;
-  results: ResultBackend | undefined;
-  producer: Producer;
-}
-
-function createProducerState(app: TaskqApp): ProducerState {
-  // The producer's sockets do not keep the process alive; its pending work does (EventLoopHold).
-  const connection = app.openConnection('producer', { holdsProcess: false });
-  const get = () => connection.get();
-  const topology = app.createTopology(connection);
-  const publisher = new ConfirmPublisher(get, app.sendTimeoutMs);
-  const delays = new DelayedDelivery(get);
-  const results = app.createResultBackend(connection);
-  const producer = new Producer({
-    router: app.router,
-    serializers: app.serializers,
-    topology,
-    publisher,
-    delays,
-    results,
-    sendTimeoutMs: app.sendTimeoutMs,
-    maxMessageBytes: app.maxMessageBytes,
-    signer: app.signer,
-  });
-  // After a reconnect the broker may have lost non-durable objects: declare again on next use.
-  connection.onReconnect(() => {
-    topology.reset();
-    delays.reset();
-  });
-  return { connection, topology, publisher, delays, results, producer };
-}
-
-/** A store for apps with results disabled: no task wants a result. */
-const DISABLED_STORE: ResultStore = {
-  wantsResult: () => false,
-  store: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
 
 function checkPositive(value: number, name: string): number {
   if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {

@@ -7,7 +7,7 @@
  * `@taskq/core` (see index.ts); if you need something only found here, open an issue.
  */
 export * from './index';
-export type { ProducerState } from './app';
+export { ProducerSide, type ProducerSideSettings } from './producer-side';
 export { SEND_OPTION_KEYS } from './send-options';
 export { TaskRegistry } from './task-registry';
 export { bindArguments } from './task-arguments';
@@ -22,6 +22,9 @@ export {
   createRedisResultBackend,
   createRedisResultStore,
   parseResultBackend,
+  openResultBackend,
+  ResultStoreFactory,
+  type ResultSettings,
   type ResultBackend,
   type ResultStore,
   type ResultBackendSetting,

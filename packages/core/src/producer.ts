@@ -7,25 +7,15 @@ import { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 import type { SerializerRegistry } from './serialization';
 import { SIGNATURE_HEADER, type MessageSigner } from './signing';
 import { checkTimeLimits } from './time-limits';
-import {
-  beforeDeadline,
-  type ConfirmPublisher,
-  type DelayedDelivery,
-  LADDER_ENTRY_EXCHANGE,
-  delayRoutingKey,
-  splitDelay,
-  toPublishOptions,
-  type Topology,
-} from './transport';
+import { beforeDeadline, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Transport } from './transport';
 import { DeadlineQueue } from './transport/deadline-queue';
 
 /** What the producer needs from its app. */
 export interface ProducerParts {
   router: Router;
   serializers: SerializerRegistry;
-  topology: Topology;
-  publisher: ConfirmPublisher;
-  delays: DelayedDelivery;
+  /** The broker: declarations, the delay ladder and confirmed publishing. */
+  transport: Transport;
   results: ResultBackend | undefined;
   /** How long a send may wait for the broker (connection recovery included). */
   sendTimeoutMs: number;
@@ -138,24 +128,24 @@ export class Producer {
 
   /** Publish an already-encoded message on `route`, through the delay ladder when `delayMs` ≥ 1 s. */
   publish(route: ResolvedRoute, message: EncodedMessage, delayMs = 0): Promise<void> {
-    const { topology, publisher } = this.parts;
-    const declared = route.queue ? topology.isQueueReady(route.queue.name) : !route.exchangeDeclaration;
+    const { transport } = this.parts;
+    const declared = route.queue ? transport.isQueueReady(route.queue.name) : !route.exchangeDeclaration;
     // The common case (topology known, no delay for the ladder — see splitDelay) goes straight to the
     // confirm channel: no extra awaits.
     if (declared && !(delayMs >= 1000)) {
-      return publisher.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+      return transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
     }
     return this.declareAndPublish(route, message, delayMs);
   }
 
   private async declareAndPublish(route: ResolvedRoute, message: EncodedMessage, delayMs: number): Promise<void> {
-    const { topology, publisher, delays } = this.parts;
+    const { transport } = this.parts;
     // Declarations wait for the connection like publishes do, bounded by the same send timeout.
     const deadline = Date.now() + this.parts.sendTimeoutMs;
-    if (route.queue && !topology.isQueueReady(route.queue.name)) {
-      await this.untilDeclared(topology.ensureQueue(route.queue), deadline);
+    if (route.queue && !transport.isQueueReady(route.queue.name)) {
+      await this.untilDeclared(transport.ensureQueue(route.queue), deadline);
     } else if (!route.queue && route.exchangeDeclaration) {
-      await this.untilDeclared(topology.ensureExchange(route.exchangeDeclaration), deadline);
+      await this.untilDeclared(transport.ensureExchange(route.exchangeDeclaration), deadline);
     }
 
     const { ladderSeconds } = splitDelay(delayMs);
@@ -167,10 +157,10 @@ export class Producer {
             `'${route.routingKey}' matches no configured queue. Pass { queue } or declare the queue in a routing file.`,
         );
       }
-      if (!delays.isTargetReady(route.queue.name)) {
-        await beforeDeadline(delays.ensureTarget(route.queue.name), deadline, () => this.unavailable());
+      if (!transport.isDelayTargetReady(route.queue.name)) {
+        await beforeDeadline(transport.ensureDelayTarget(route.queue.name), deadline, () => this.unavailable());
       }
-      return publisher.publish(
+      return transport.publish(
         LADDER_ENTRY_EXCHANGE,
         delayRoutingKey(ladderSeconds, route.queue.name),
         message.content,
@@ -178,7 +168,7 @@ export class Producer {
       );
     }
     // Returned, not awaited: this frame ends here instead of living until the confirm.
-    return publisher.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+    return transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
   }
 
   /**

@@ -4,20 +4,12 @@ import {
   NotRegisteredError,
   type DeadLetterReason,
   type Logger,
-  type ResolvedRoute,
   type ResultMeta,
   type Serializer,
   type Task,
-  type TaskqApp,
   type TaskRequest,
 } from '@taskq/core';
-import {
-  DeadLetterPublisher,
-  DELIVERY_COUNT_HEADERS,
-  type DeadLetterDestination,
-  type DeadLetterNote,
-  type EncodedMessage,
-} from '@taskq/core/internal';
+import { DELIVERY_COUNT_HEADERS, type DeadLetterDestination, type DeadLetterNote, type EncodedMessage } from '@taskq/core/internal';
 import type { DeliveryOutcome } from './ack-policy';
 import { countHeader, internalRetryDelayMs, isBrokerSideFailure, MAX_INTERNAL_ATTEMPTS } from './delivery-counts';
 import { encodedCopy, retryCopy, type RetryCopyRules } from './message-copy';
@@ -30,7 +22,7 @@ import type { WorkerEventMap } from './worker-events';
  * What failure handling needs from the rest of taskq, and nothing more: the task names (for an
  * unknown task's error), how to copy a message for a retry, and confirmed publishing to a queue
  * (directly or through the delay ladder) and to its dead-letter target. The worker builds it from
- * the app in one place ({@link failurePortsOf}).
+ * the app in one place (`workerPortsOf`, worker-ports.ts).
  */
 export interface FailurePorts {
   readonly logger: Logger;
@@ -41,27 +33,6 @@ export interface FailurePorts {
   publishToQueue(queue: string, encoded: EncodedMessage, delayMs: number, reason: string): Promise<void>;
   /** Copy `message` (consumed from `queue`) to its dead-letter target with `note`, confirmed; resolves with where it went. */
   deadLetter(queue: string, message: ConsumeMessage, note: Omit<DeadLetterNote, 'originalQueue'>): Promise<DeadLetterDestination>;
-}
-
-/** The {@link FailurePorts} of an app: its producer's confirmed publishing, topology and routing. */
-export function failurePortsOf(app: TaskqApp): FailurePorts {
-  return {
-    logger: app.logger,
-    taskNames: () => app.tasks.names(),
-    copyRules: { serializers: app.serializers, signer: app.signer },
-    publishToQueue: (queue, encoded, delayMs, reason) => {
-      const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
-      return app.producer().producer.publish(route, encoded, delayMs);
-    },
-    deadLetter: (queue, message, note) => {
-      const parts = app.producer();
-      const publisher = new DeadLetterPublisher(
-        { publish: (...args) => parts.publisher.publish(...args), ensureQueue: (declaration) => parts.topology.ensureQueue(declaration) },
-        app.deadLetterQueue,
-      );
-      return publisher.publish(app.router.queue(queue), message, note);
-    },
-  };
 }
 
 /** A result document kept in a dead letter's `x-taskq-result` header is cut off beyond this (headers must fit one AMQP frame). */

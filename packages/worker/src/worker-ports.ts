@@ -1,23 +1,23 @@
-import type { Channel } from 'amqplib';
-import type { AppOverrides, Logger, TaskqApp } from '@taskq/core';
-import type {
-  AcceptList,
-  LazyConnection,
-  MessageSigner,
-  ResultBackendSetting,
-  ResultStore,
-  Router,
-  SerializerRegistry,
-  TaskRegistry,
-  Topology,
+import type { AppOverrides, Logger, ResolvedRoute, TaskqApp } from '@taskq/core';
+import {
+  BrokerTransport,
+  DeadLetterPublisher,
+  ResultStoreFactory,
+  type AcceptList,
+  type MessageSigner,
+  type Router,
+  type SerializerRegistry,
+  type TaskRegistry,
+  type Transport,
 } from '@taskq/core/internal';
+import type { FailurePorts } from './failure-handling';
 
 /**
- * Everything a {@link Worker} uses from the rest of taskq, named in one place: the task registry
- * and routing, the wire settings (accept list, size limit, signing), a broker connection and the
- * topology over it, a result-store factory, and what its log lines and task threads need. A
- * `TaskqApp` provides all of it (the worker is built from one); the transport port of issue 11 is
- * to provide the broker half without the app.
+ * Everything a {@link Worker} uses from the rest of taskq, named in one place and handed over
+ * explicitly: the task registry and routing, the wire settings (accept list, size limit, signing),
+ * a transport of its own for consuming, a result-store factory, the publishing its failure handling
+ * needs, and what its log lines and task threads need. {@link workerPortsOf} builds it from an app;
+ * nothing in the worker reaches into the app otherwise.
  */
 export interface WorkerPorts {
   readonly logger: Logger;
@@ -28,13 +28,12 @@ export interface WorkerPorts {
   readonly maxMessageBytes: number;
   readonly signer: MessageSigner | undefined;
   readonly deadLetterQueue: string;
-  /** A broker connection of its own for `role` (the worker's consumers and acks). */
-  openConnection(role: string): LazyConnection;
-  /** Declarations over `connection`, knowing the routing files. */
-  createTopology(connection: LazyConnection): Topology;
-  /** The store results of tasks consumed on `channel` go to (rpc replies on that channel; Redis needs none). */
-  createResultStore(channel: Channel | undefined, serializerName?: string): ResultStore;
-  readonly resultBackendKind: ResultBackendSetting['kind'];
+  /** A transport of the worker's own for `role` (its consumers and acks; not the producer's connection). */
+  openTransport(role: string): Transport;
+  /** Makes the store results of consumed tasks go to (rpc replies on the consuming channel; Redis needs none). */
+  readonly resultStores: ResultStoreFactory;
+  /** Confirmed publishing of retries, re-delays and dead letters (through the app's producer transport). */
+  readonly failures: FailurePorts;
   /** For log lines: the broker and result backend with passwords masked, and where routing came from. */
   readonly brokerUrlMasked: string;
   readonly resultBackendMasked: string;
@@ -44,7 +43,56 @@ export interface WorkerPorts {
   readonly overrides: Omit<AppOverrides, 'logger'>;
 }
 
-/** A TaskqApp is a WorkerPorts: checked here, at compile time, so the two cannot drift apart. */
+/**
+ * The {@link WorkerPorts} of an app. Getters, not copies, where the app may still change (the
+ * module path is often set after the worker is built).
+ */
 export function workerPortsOf(app: TaskqApp): WorkerPorts {
-  return app;
+  return {
+    get logger() {
+      return app.logger;
+    },
+    tasks: app.tasks,
+    get router() {
+      return app.router;
+    },
+    serializers: app.serializers,
+    acceptList: () => app.acceptList(),
+    maxMessageBytes: app.maxMessageBytes,
+    signer: app.signer,
+    deadLetterQueue: app.deadLetterQueue,
+    openTransport: (role) => new BrokerTransport(app.transportSettings, { role }),
+    resultStores: new ResultStoreFactory(app.resultSettings, app.serializers),
+    failures: failurePortsOf(app),
+    get brokerUrlMasked() {
+      return app.brokerUrlMasked;
+    },
+    get resultBackendMasked() {
+      return app.resultBackendMasked;
+    },
+    get configSource() {
+      return app.configSource;
+    },
+    get sourceModule() {
+      return app.sourceModule;
+    },
+    get overrides() {
+      return app.overrides;
+    },
+  };
+}
+
+/** Failure handling's ports: the app's producer (routing, delay ladder) and its transport (dead letters). */
+function failurePortsOf(app: TaskqApp): FailurePorts {
+  return {
+    logger: app.logger,
+    taskNames: () => app.tasks.names(),
+    copyRules: { serializers: app.serializers, signer: app.signer },
+    publishToQueue: (queue, encoded, delayMs, reason) => {
+      const route: ResolvedRoute = { exchange: '', routingKey: queue, queue: app.router.queue(queue), reason, matchedBy: 'explicit-queue' };
+      return app.producer().producer.publish(route, encoded, delayMs);
+    },
+    deadLetter: (queue, message, note) =>
+      new DeadLetterPublisher(app.producer().transport, app.deadLetterQueue).publish(app.router.queue(queue), message, note),
+  };
 }

@@ -16,7 +16,7 @@ import {
   parseTaskMessage,
   unknownQueueWarning,
   type AcceptList,
-  type LazyConnection,
+  type Transport,
   type ResultStore,
 } from '@taskq/core/internal';
 import { undecodableReason, type DeliveryOutcome } from './ack-policy';
@@ -25,7 +25,7 @@ import { ConsumerChannel } from './consumer-channel';
 import { CrashGuard, type CrashKind } from './crash-guard';
 import { countHeader, decideRedelivery, DEFAULT_MAX_REDELIVERIES, etaOutOfRange } from './delivery-counts';
 import { ownHeaders, screenDelivery } from './delivery-screen';
-import { errorText, FailureHandling, failurePortsOf } from './failure-handling';
+import { errorText, FailureHandling } from './failure-handling';
 import { encodedCopy } from './message-copy';
 import { emitSafely } from './safe-emit';
 import { DEFAULT_RESULT_STORE_TIMEOUT_MS, describeValue, ResultOutage, type ResultReporter } from './result-reporter';
@@ -63,7 +63,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   readonly maxRedeliveries: number;
   private readonly drainTimeoutMs: number;
   private readonly accept: AcceptList;
-  private readonly connection: LazyConnection;
+  /** The worker's own connection: consumers and acks (publishing goes through the app's producer). */
+  private readonly transport: Transport;
   /**
    * The latest consuming channel, with its settler, result store and reporter; closed after a
    * connection loss until the next one opens (tasks finishing meanwhile report through it).
@@ -109,7 +110,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.maxRedeliveries = checkWhole(options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES, 'maxRedeliveries', 1);
     const resultStoreTimeoutMs = checkWhole(options.resultStoreTimeoutMs ?? DEFAULT_RESULT_STORE_TIMEOUT_MS, 'resultStoreTimeoutMs', 0);
     this.accept = ports.acceptList();
-    this.connection = ports.openConnection('worker');
+    this.transport = ports.openTransport('worker');
     checkTimeLimits(options, 'Worker options');
     checkThreadTasks(app);
     this.threads = new ThreadPool({
@@ -119,7 +120,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       logger: ports.logger,
     });
     const resultSerializer = ports.serializers.get(options.resultSerializer ?? 'json');
-    this.failures = new FailureHandling(failurePortsOf(app), () => this.reporterNow(), this, resultSerializer, this.maxRedeliveries);
+    this.failures = new FailureHandling(ports.failures, () => this.reporterNow(), this, resultSerializer, this.maxRedeliveries);
     this.outage = new ResultOutage(
       ports.logger,
       ports.resultBackendMasked,
@@ -146,16 +147,16 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Connect, declare the queues (existing ones are used as they are) and start consuming. */
   async start(): Promise<void> {
-    await this.connection.get(); // the first connection fails fast with a clear error
-    if (this.ports.resultBackendKind === 'redis') {
+    await this.transport.connect(); // the first connection fails fast with a clear error
+    if (this.ports.resultStores.kind === 'redis') {
       // A worker that could never store a result would run tasks and hold them all: fail at start instead.
-      this.sharedStore = this.ports.createResultStore(undefined, this.options.resultSerializer);
+      this.sharedStore = this.ports.resultStores.create(undefined, this.options.resultSerializer);
       await this.sharedStore.check?.();
     }
     this.crashGuard?.install();
     // After a broker restart or a dropped connection: declare and consume again, in this process.
-    this.connection.onReconnect(() => this.resume());
-    this.connection.onFailure((error) => this.emit('error', error));
+    this.transport.onReconnect(() => this.resume());
+    this.transport.onFailure((error) => this.emit('error', error));
     await this.consume();
     this.logBanner();
     this.warnUnknownQueues();
@@ -175,10 +176,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private async consume(): Promise<void> {
-    const connection = await this.connection.get();
-    const topology = this.ports.createTopology(this.connection);
-    for (const queue of this.queues) await topology.ensureQueue(this.ports.router.queue(queue));
-    await topology.close();
+    await this.transport.declareQueues(this.queues.map((queue) => this.ports.router.queue(queue)));
+    const connection = await this.transport.channels();
 
     const consumer = await ConsumerChannel.open(connection, {
       queues: this.queues,
@@ -186,7 +185,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       resultStore: (channel) =>
         this.sharedStore
           ? { store: this.sharedStore, owned: false }
-          : { store: this.ports.createResultStore(channel, this.options.resultSerializer), owned: true },
+          : { store: this.ports.resultStores.create(channel, this.options.resultSerializer), owned: true },
       reporter: this.reporterSettings,
       logger: this.ports.logger,
       onClosed: (closed) => {
@@ -238,7 +237,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     // Acks of the last tasks, then the channel and the result store it owns.
     await this.consumer?.close();
     await this.sharedStore?.close().catch(() => undefined);
-    await this.connection.close();
+    await this.transport.close();
     this.ports.logger.info('Worker stopped.');
   }
 
@@ -562,7 +561,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         `  signing:     ${app.signer ? (app.signer.required ? 'HMAC-SHA256, signatures required' : 'HMAC-SHA256, unsigned messages allowed') : 'off'}`,
         `  dead letters: ${app.deadLetterQueue} (unless a queue's routing file names a deadLetter target)`,
         `  routing:     ${app.configSource ?? '(no routing files)'}`,
-        `  results:     ${app.resultBackendMasked}${app.resultBackendKind === 'redis' ? ` (held up to ${this.reporterSettings.timeoutMs / 1000} s through an outage)` : ''}`,
+        `  results:     ${app.resultBackendMasked}${app.resultStores.kind === 'redis' ? ` (held up to ${this.reporterSettings.timeoutMs / 1000} s through an outage)` : ''}`,
         `  crashes:     dead-lettered after ${this.maxRedeliveries} redeliveries; ${this.crashGuard ? 'uncaught errors from a task fail that task' : 'process error handlers left to the application'}`,
         `  tasks (${tasks.length}): ${tasks.length ? tasks.join(', ') : '(none registered — check --app)'}`,
       ].join('\n'),

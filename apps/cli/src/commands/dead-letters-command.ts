@@ -12,7 +12,7 @@ import {
   type DeadLetter,
   type TaskqApp,
 } from '@taskq/core';
-import type { ChannelSource } from '@taskq/core/internal';
+import { BrokerTransport, type ChannelSource } from '@taskq/core/internal';
 import { UsageError } from '../cli-error';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';
@@ -104,11 +104,11 @@ async function withDeadLetterQueue(
   const app = options.app ? await loadApp(options.app) : createApp({ logger, signing: false });
   app.configure({ logger, ...(options.broker !== undefined ? { brokerUrl: options.broker } : {}), ...tlsOverride(options) });
   const queue = options.queue ?? app.deadLetterQueue;
-  const connection = app.openConnection('dead-letters');
+  const transport = new BrokerTransport(app.transportSettings, { role: 'dead-letters' });
   try {
-    return await run(await connection.get(), queue, app);
+    return await run(await transport.channels(), queue, app);
   } finally {
-    await connection.close();
+    await transport.close();
     await app.close();
   }
 }

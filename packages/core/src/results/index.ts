@@ -5,3 +5,4 @@ export { RpcResultStore } from './rpc-result-store';
 export { parseResultBackend, type ResultBackendSetting } from './result-backend-url';
 export { createRedisResultBackend, RedisResultBackend } from './redis-result-backend';
 export { createRedisResultStore, RedisResultStore } from './redis-result-store';
+export { openResultBackend, ResultStoreFactory, type ResultSettings } from './result-setup';

@@ -12,7 +12,8 @@ export class DelayedDelivery {
   private readonly boundQueues = new Map<string, Promise<void>>();
   private readonly readyQueues = new Set<string>();
 
-  constructor(private readonly connection: () => Promise<ChannelSource>) {}
+  /** `connection` is one generation's (see BrokerTransport): these caches live and die with it. */
+  constructor(private readonly connection: ChannelSource) {}
 
   /** Make sure the ladder exists and `queue` receives messages leaving it. */
   async ensureTarget(queue: string): Promise<void> {
@@ -32,13 +33,6 @@ export class DelayedDelivery {
   /** True when `queue` is already bound (hot-path check, no await). */
   isTargetReady(queue: string): boolean {
     return this.readyQueues.has(queue);
-  }
-
-  /** Forget declarations (after a reconnect). */
-  reset(): void {
-    this.ladder = undefined;
-    this.boundQueues.clear();
-    this.readyQueues.clear();
   }
 
   private ensureLadder(): Promise<void> {
@@ -65,8 +59,7 @@ export class DelayedDelivery {
   }
 
   private async withChannel<T>(operation: (ch: Channel) => Promise<T>): Promise<T> {
-    const connection = await this.connection();
-    const channel = await connection.createChannel();
+    const channel = await this.connection.createChannel();
     channel.on('error', () => undefined); // the failed operation's promise carries the error
     try {
       return await operation(channel);

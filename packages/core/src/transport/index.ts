@@ -4,7 +4,7 @@ export { ConfirmPublisher, DEFAULT_SEND_TIMEOUT_MS } from './confirm-publisher';
 export { beforeDeadline } from './deadline';
 export { Topology } from './topology';
 export { toAssertQueueOptions, toPublishOptions, replyQueueOptions, copyPublishOptions } from './amqp-arguments';
-export { LazyConnection } from './lazy-connection';
+export { BrokerTransport, type Transport, type TransportRole, type TransportSettings } from './broker-transport';
 export { DelayedDelivery } from './delayed-delivery';
 export {
   DELAY_LEVELS,

@@ -7,7 +7,7 @@ import { toAssertQueueOptions } from './amqp-arguments';
 import { AMQP_REPLY, replyCodeOf } from './amqp-reply';
 
 /**
- * Declares exchanges, queues and bindings once per connection, and never fights what already
+ * Declares exchanges, queues and bindings once per connection generation, and never fights what already
  * exists: a queue or exchange that is there is used as it is (a passive check first), so a queue
  * declared earlier with other arguments — by Celery, an operator or an older config — never
  * causes a PRECONDITION_FAILED crash. Declarations are cached; `ensureQueue` on a known queue
@@ -22,7 +22,8 @@ export class Topology {
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly connection: () => Promise<ChannelSource>,
+    /** The connection of one generation (see BrokerTransport): this cache lives and dies with it. */
+    private readonly connection: ChannelSource,
     private readonly logger: Logger,
     /** Configured queues bound to an exchange, so a dead-letter target gets its queues declared too. */
     private readonly queuesBoundTo: (exchange: string) => QueueDeclaration[] = () => [],
@@ -52,13 +53,6 @@ export class Topology {
       if (await this.exists((ch) => ch.checkExchange(exchange.name))) return;
       await this.withChannel((ch) => ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable }));
     });
-  }
-
-  /** Forget what was declared (after a reconnect the broker may have lost non-durable objects). */
-  reset(): void {
-    this.ensured.clear();
-    this.done.clear();
-    this.channel = undefined;
   }
 
   async close(): Promise<void> {
@@ -136,8 +130,7 @@ export class Topology {
 
   private openChannel(): Promise<Channel> {
     if (!this.channel) {
-      const opening = this.connection().then(async (connection) => {
-        const channel = await connection.createChannel();
+      const opening = this.connection.createChannel().then((channel) => {
         channel.on('error', () => undefined); // passive-check 404s close the channel by design
         channel.on('close', () => {
           if (this.channel === opening) this.channel = undefined;

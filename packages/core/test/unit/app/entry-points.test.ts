@@ -6,7 +6,9 @@ describe('entry points', () => {
   const plumbing = [
     'ConfirmPublisher',
     'DelayedDelivery',
-    'LazyConnection',
+    'BrokerTransport',
+    'ProducerSide',
+    'ResultStoreFactory',
     'Topology',
     'connectBroker',
     'splitDelay',
