@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { BrokerError, MessageTooLargeError, TaskqError } from './errors';
-import { buildTaskMessage, type EncodedMessage, type OutgoingTask } from './protocol';
+import { buildTaskMessage, newTaskId, type EncodedMessage, type OutgoingTask } from './protocol';
 import { AsyncResult, type ResultBackend } from './results';
 import type { ResolvedRoute, Router } from './routing';
 import { SEND_OPTION_KEYS, type SendOptions } from './send-options';
@@ -9,6 +8,7 @@ import { SIGNATURE_HEADER, type MessageSigner } from './signing';
 import { checkTimeLimits } from './time-limits';
 import { beforeDeadline, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Transport } from './transport';
 import { DeadlineQueue } from './transport/deadline-queue';
+import { DeclarationWaits } from './declaration-waits';
 
 /** What the producer needs from its app. */
 export interface ProducerParts {
@@ -42,8 +42,10 @@ interface PreparedSend {
  * and resolve once the broker confirmed.
  */
 export class Producer {
-  /** Sends waiting for their queue to be declared (see {@link untilDeclared}). */
+  /** Delayed and exchange-routed sends waiting for a declaration (see {@link untilDeclared}). */
   private readonly declarationDeadlines = new DeadlineQueue(() => this.unavailable());
+  /** Plain sends waiting for their queue's declaration, one list per queue. */
+  private readonly declarationWaits = new DeclarationWaits(() => this.unavailable());
 
   constructor(private readonly parts: ProducerParts) {}
 
@@ -77,7 +79,7 @@ export class Producer {
     const defaults = router.config.defaults;
     const route = router.resolve(name, options);
     const serializer = serializers.get(options.serializer ?? defaults.serializer);
-    const id = options.taskId ?? randomUUID();
+    const id = options.taskId ?? newTaskId();
     const ignoreResult = options.ignoreResult ?? defaults.ignoreResult;
     const now = Date.now();
     const eta = readEta(options, now);
@@ -132,8 +134,15 @@ export class Producer {
     const declared = route.queue ? transport.isQueueReady(route.queue.name) : !route.exchangeDeclaration;
     // The common case (topology known, no delay for the ladder — see splitDelay) goes straight to the
     // confirm channel: no extra awaits.
-    if (declared && !(delayMs >= 1000)) {
-      return transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+    if (!(delayMs >= 1000)) {
+      const publish = () => transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+      if (declared) return publish();
+      // The first sends to a new queue: they wait in one list until its declaration is done.
+      const queue = route.queue;
+      if (queue) {
+        const deadline = Date.now() + this.parts.sendTimeoutMs;
+        return this.declarationWaits.after(queue.name, () => transport.ensureQueue(queue), deadline, publish);
+      }
     }
     return this.declareAndPublish(route, message, delayMs);
   }
