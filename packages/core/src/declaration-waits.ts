@@ -3,8 +3,8 @@ import type { BrokerError } from './errors';
 /** One send waiting for its queue's declaration. */
 interface WaitingSend {
   readonly deadline: number;
-  readonly go: () => Promise<void>;
-  readonly resolve: (value: void | PromiseLike<void>) => void;
+  readonly go: () => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -38,9 +38,9 @@ export class DeclarationWaits {
    * Run `go` once `declare()` resolved, or reject at `deadline`. `declare` is called for the first
    * send of a group only (it must return the shared, cached declaration).
    */
-  after(key: string, declare: () => Promise<void>, deadline: number, go: () => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const send: WaitingSend = { deadline, go, resolve, reject };
+  after<T>(key: string, declare: () => Promise<void>, deadline: number, go: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const send: WaitingSend = { deadline, go, resolve: resolve as (value: unknown) => void, reject };
       const group = this.groups.get(key);
       if (group) group.sends.push(send);
       else this.start(key, declare, [send]);

@@ -117,34 +117,40 @@ export class Producer {
     if (backend?.replyTo) message.replyTo = backend.replyTo;
     if (signer) message.headers[SIGNATURE_HEADER] = signer.sign(message.headers, message, message.content);
     const result = new AsyncResult<R>(id, name, backend);
-    if (!backend) return this.publish(route, message, delayMs).then(() => result);
+    if (!backend) return this.publishResolving(route, message, delayMs, result);
     backend.track(id, result);
-    return this.publish(route, message, delayMs).then(
-      () => result,
-      (err: unknown) => {
-        backend.untrack(id);
-        throw err;
-      },
-    );
+    return this.publishResolving(route, message, delayMs, result).catch((err: unknown) => {
+      backend.untrack(id);
+      throw err;
+    });
   }
 
   /** Publish an already-encoded message on `route`, through the delay ladder when `delayMs` ≥ 1 s. */
   publish(route: ResolvedRoute, message: EncodedMessage, delayMs = 0): Promise<void> {
+    return this.publishResolving(route, message, delayMs, undefined);
+  }
+
+  /** {@link publish}, resolving with `value` on the confirm (no `then` per message on the common path). */
+  private publishResolving<T>(route: ResolvedRoute, message: EncodedMessage, delayMs: number, value: T): Promise<T> {
     const { transport } = this.parts;
-    const declared = route.queue ? transport.isQueueReady(route.queue.name) : !route.exchangeDeclaration;
-    // The common case (topology known, no delay for the ladder — see splitDelay) goes straight to the
-    // confirm channel: no extra awaits.
     if (!(delayMs >= 1000)) {
-      const publish = () => transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
-      if (declared) return publish();
-      // The first sends to a new queue: they wait in one list until its declaration is done.
+      const declared = route.queue ? transport.isQueueReady(route.queue.name) : !route.exchangeDeclaration;
+      // The common case (topology known, no delay for the ladder — see splitDelay) goes straight to
+      // the confirm channel: no extra awaits.
+      if (declared) return transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message), value);
+      // The first sends to a new queue wait in one list until its declaration is done.
       const queue = route.queue;
       if (queue) {
         const deadline = Date.now() + this.parts.sendTimeoutMs;
-        return this.declarationWaits.after(queue.name, () => transport.ensureQueue(queue), deadline, publish);
+        return this.declarationWaits.after(
+          queue.name,
+          () => transport.ensureQueue(queue),
+          deadline,
+          () => transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message), value),
+        );
       }
     }
-    return this.declareAndPublish(route, message, delayMs);
+    return this.declareAndPublish(route, message, delayMs).then(() => value);
   }
 
   private async declareAndPublish(route: ResolvedRoute, message: EncodedMessage, delayMs: number): Promise<void> {

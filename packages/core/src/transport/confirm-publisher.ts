@@ -15,7 +15,9 @@ interface WaitingPublish {
   readonly content: Buffer;
   readonly options: Options.Publish;
   readonly deadline: number;
-  readonly resolve: (value: void | PromiseLike<void>) => void;
+  /** What the publish resolves with (see {@link ConfirmPublisher.publish}). */
+  readonly value: unknown;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   readonly wait: DeadlineWait;
 }
@@ -63,17 +65,24 @@ export class ConfirmPublisher {
    * when the broker could not be reached in time (the message was not sent), or
    * `PUBLISH_UNCONFIRMED` when it was published but never confirmed in time (it may be stored).
    */
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void>;
+  /**
+   * The same, resolving with `value` on the confirm: a caller that wants to hand back a value (the
+   * producer's result handle) needs no `then` of its own — a promise, a reaction and a closure less
+   * per message held until the confirm.
+   */
+  publish<T>(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, value: T): Promise<T>;
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, value?: unknown): Promise<unknown> {
     const deadline = Date.now() + this.sendTimeoutMs;
     const channel = this.ready;
-    if (!channel) return this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1);
+    if (!channel) return this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1).then(() => value);
     // The common case — an open channel — publishes at once, or queues behind a full buffer: no awaits.
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       if (this.drained) {
         const wait = this.roomDeadlines.add(deadline, reject);
-        this.waiting.push({ exchange, routingKey, content, options, deadline, resolve, reject, wait });
+        this.waiting.push({ exchange, routingKey, content, options, deadline, value, resolve, reject, wait });
       } else {
-        this.send(channel, exchange, routingKey, content, options, deadline, true, resolve, reject);
+        this.send(channel, exchange, routingKey, content, options, deadline, true, value, resolve, reject);
       }
     });
   }
@@ -154,7 +163,18 @@ export class ConfirmPublisher {
     retryOnLoss: boolean,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.send(channel, exchange, routingKey, content, options, deadline, retryOnLoss, resolve, reject);
+      this.send(
+        channel,
+        exchange,
+        routingKey,
+        content,
+        options,
+        deadline,
+        retryOnLoss,
+        undefined,
+        resolve as (value: unknown) => void,
+        reject,
+      );
     });
   }
 
@@ -172,7 +192,8 @@ export class ConfirmPublisher {
     options: Options.Publish,
     deadline: number,
     retryOnLoss: boolean,
-    resolve: (value: void | PromiseLike<void>) => void,
+    value: unknown,
+    resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): void {
     const key = options.correlationId ?? options.messageId;
@@ -186,11 +207,11 @@ export class ConfirmPublisher {
           const error = isPublishNack(err)
             ? new PublishRejectedError(exchange, routingKey)
             : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
-          this.failed(error, exchange, routingKey, content, options, deadline, retryOnLoss, resolve, reject);
+          this.failed(error, exchange, routingKey, content, options, deadline, retryOnLoss, value, resolve, reject);
         } else if (wasReturned) {
           reject(new UnroutableError(exchange, routingKey));
         } else {
-          resolve();
+          resolve(value);
         }
       });
     } catch (err) {
@@ -204,6 +225,7 @@ export class ConfirmPublisher {
         options,
         deadline,
         retryOnLoss,
+        value,
         resolve,
         reject,
       );
@@ -221,11 +243,12 @@ export class ConfirmPublisher {
     options: Options.Publish,
     deadline: number,
     retryOnLoss: boolean,
-    resolve: (value: void | PromiseLike<void>) => void,
+    value: unknown,
+    resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): void {
     if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
-      resolve(this.republish(error, exchange, routingKey, content, options, deadline));
+      resolve(this.republish(error, exchange, routingKey, content, options, deadline).then(() => value));
     } else {
       reject(error);
     }
@@ -259,9 +282,9 @@ export class ConfirmPublisher {
       // Already rejected at its deadline while it waited.
       if (next.wait.settled) continue;
       this.roomDeadlines.settle(next.wait);
-      const { exchange, routingKey, content, options, deadline, resolve, reject } = next;
-      if (closed) resolve(this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1));
-      else this.send(channel, exchange, routingKey, content, options, deadline, true, resolve, reject);
+      const { exchange, routingKey, content, options, deadline, value, resolve, reject } = next;
+      if (closed) resolve(this.publishWithRetries(exchange, routingKey, content, options, deadline, false, 1).then(() => value));
+      else this.send(channel, exchange, routingKey, content, options, deadline, true, value, resolve, reject);
     }
     if (this.waitingHead === this.waiting.length) {
       this.waiting = [];
