@@ -47,6 +47,11 @@ export interface AppOptions {
    */
   sendTimeoutMs?: number;
   /**
+   * IANA time zone of periodic-task schedules made without one (`cron('0 3 * * *')` then means
+   * 03:00 in this zone). Celery's `timezone` setting. @defaultValue 'UTC'
+   */
+  timezone?: string;
+  /**
    * The largest task body, in bytes, a producer sends and a worker accepts (a bigger delivery is
    * dead-lettered before it is decoded, reason `too-large`). Big payloads belong in storage, with
    * a reference in the task. @defaultValue 16 MiB (RabbitMQ 4's own default `max_message_size`)

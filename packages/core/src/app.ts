@@ -2,6 +2,7 @@ import { DEFAULT_ACCEPT, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, typ
 import { DEFAULT_DEAD_LETTER_QUEUE } from './dead-letters';
 import { EventLoopHold } from './event-loop-hold';
 import { TaskqError } from './errors';
+import { checkTimezone, ScheduleRegistry, type ScheduleEntry, type ScheduleEntryOptions } from './beat';
 import { createConsoleLogger, isLogLevel, type Logger, type LogLevel } from './logger';
 import { ProducerSide } from './producer-side';
 import { parseResultBackend, type AsyncResult, type ResultBackendSetting, type ResultSettings } from './results';
@@ -26,6 +27,10 @@ export class TaskqApp {
   readonly isTaskqApp = true;
   /** Registered tasks by name. */
   readonly tasks = new TaskRegistry();
+  /** Periodic tasks by entry name (`app.schedule()`); `taskq beat` sends them. */
+  readonly schedules: ScheduleRegistry;
+  /** The zone of schedules made without one (`timezone` option), or undefined for UTC. */
+  readonly timezone: string | undefined;
   /** Serializers by name and content type; register your own here. */
   readonly serializers: SerializerRegistry;
   private brokerUrlValue: string;
@@ -73,6 +78,8 @@ export class TaskqApp {
     this.maxMessageBytes = checkMaxMessageBytes(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     this.deadLetterQueue = checkDeadLetterQueue(options.deadLetterQueue ?? DEFAULT_DEAD_LETTER_QUEUE);
     this.signer = resolveSigning(options.signing);
+    this.timezone = options.timezone === undefined ? undefined : checkTimezone(options.timezone, 'createApp({ timezone })');
+    this.schedules = new ScheduleRegistry(() => this.timezone);
   }
 
   /** The result backend for logs: `rpc://`, the Redis URL with its password masked, or `disabled`. */
@@ -206,6 +213,15 @@ export class TaskqApp {
     const task = new Task<A, R>(name, handler, this, options);
     this.tasks.add(task);
     return task;
+  }
+
+  /**
+   * Send `entry.task` periodically, on `entry.schedule` (`cron()`, `crontab()` or `every()`), from
+   * `taskq beat` (or `taskq worker --beat`). Entry names are unique per app and name the entry's
+   * state in the broker; keep them stable.
+   */
+  schedule(name: string, entry: ScheduleEntryOptions): ScheduleEntry {
+    return this.schedules.add(name, entry);
   }
 
   /**

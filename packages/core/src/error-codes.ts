@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   ROUTE_INVALID: 'an explicit routing option cannot reach a queue',
   DELAY_NEEDS_QUEUE: 'a delayed task (countdown/eta) is routed to no configured queue',
   APP_CONNECTED: 'configure() was called after the app sent its first task',
+  INVALID_SCHEDULE: 'a periodic-task schedule or entry is wrong (cron fields, time zone, every(), entry options)',
 
   // Serializers
   UNKNOWN_SERIALIZER: 'no serializer is registered under that name or content type',

@@ -70,3 +70,5 @@ export {
   type ReconnectOptions,
   type TlsOptions,
 } from './transport';
+/** Periodic tasks: schedules (cron, Celery's crontab, every), entries, schedule files. */
+export * from './beat';

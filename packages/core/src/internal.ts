@@ -36,3 +36,4 @@ export * from './signing';
 export * from './dead-letters';
 export * from './transport';
 export { connectMemoryBroker, isMemoryBrokerUrl, memoryBrokerName, MemoryBroker } from './transport/memory';
+export { AMQP_REPLY, replyCodeOf } from './transport/amqp-reply';

@@ -21,7 +21,8 @@ export {
 } from './validate-routing-config';
 export { validateRoutingDefaults } from './validate-routing-defaults';
 export { emptyRoutingConfig } from './empty-routing-config';
-export { parseRoutingFile } from './parse-routing-file';
+export { parseRoutingFile, parseConfigText } from './parse-routing-file';
+export { FieldReader, describeValue, isMapping, type RawMapping } from './field-reader';
 export { Router, type ResolvedRoute, type ExplicitRoute } from './router';
 export { compileTaskPattern, type TaskPattern } from './glob';
 export { topicMatches } from './topic-match';

@@ -37,9 +37,16 @@ export function parseRoutingFile(
   text: string,
   kind: RawRoutingDocument['kind'],
 ): { document: RawRoutingDocument } | { problem: ConfigProblem } {
+  const parsed = parseConfigText(file, text);
+  if ('problem' in parsed) return parsed;
+  return { document: { file, kind, data: parsed.data } };
+}
+
+/** Parses the text of any taskq config file (routing, schedule): JSON for `.json`, safe YAML otherwise. */
+export function parseConfigText(file: string, text: string): { data: unknown } | { problem: ConfigProblem } {
   const parsed = file.toLowerCase().endsWith('.json') ? parseJson(text) : parseYaml(text);
   if ('error' in parsed) return { problem: { file, key: '', message: parsed.error } };
-  return { document: { file, kind, data: parsed.data } };
+  return { data: parsed.data };
 }
 
 function parseJson(text: string): { data: unknown } | { error: string } {

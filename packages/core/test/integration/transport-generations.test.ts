@@ -16,7 +16,7 @@ describe('BrokerTransport generations (real RabbitMQ)', () => {
   afterEach(() => broker.cleanup());
 
   function queueDeclaration(name: string): QueueDeclaration {
-    return { name, durable: true, bindingKeys: [], arguments: {} } as unknown as QueueDeclaration;
+    return { name, durable: true, autoDelete: false, maxPriority: undefined, exchange: undefined, bindingKeys: [] };
   }
 
   /** The broker's connections whose name contains `marker`, by Erlang pid (`<rabbit@host.N.M.K>`). */
