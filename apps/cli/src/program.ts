@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_LIST_LIMIT } from '@taskq/core';
 import { runDeadLettersInspect, runDeadLettersList, runDeadLettersPurge, runDeadLettersReplay } from './commands/dead-letters-command';
+import { runBeatCommand } from './commands/beat-command';
 import { runRoutesCommand } from './commands/routes-command';
+import { runScheduleCommand } from './commands/schedule-command';
 import { runWorkerCommand } from './commands/worker-command';
 import { EXIT_USAGE, reportError } from './cli-error';
 import { seconds, wholeNumber } from './option-values';
@@ -46,7 +48,35 @@ export function buildProgram(onExit: (code: number) => void): Command {
       'how long to hold a result while the result backend is down before dead-lettering it (default 300)',
       seconds,
     )
+    .option('-B, --beat', 'also run beat in this worker (periodic tasks; several may run, one is active)')
+    .option('--schedule <file>', 'with --beat: a schedule file (YAML or JSON) adding periodic tasks')
+    .option('--beat-name <name>', "with --beat: the beat group (default 'default'; one per app on a broker)")
     .action(async (options) => onExit(await runWorkerCommand(options)));
+
+  program
+    .command('beat')
+    .description('send periodic tasks at their times; run several for failover (one is active)')
+    .usage('--app <module> [options]')
+    .requiredOption('-A, --app <module>', '(required) tasks module exporting the app, with its app.schedule() entries')
+    .option('-s, --schedule <file>', 'a schedule file (YAML or JSON) adding periodic tasks')
+    .option('--name <name>', "the beat group: beats with one name elect one active beat (default 'default')")
+    .option('--config <file-or-dir>', 'routing config (overrides the app and TASKQ_CONFIG)')
+    .option('-b, --broker <url>', 'broker URL (overrides the app and TASKQ_BROKER_URL)')
+    .option('--tls-ca <file>', 'CA certificate (PEM) to verify an amqps:// broker')
+    .option('--tls-cert <file>', 'client certificate (PEM) for amqps://')
+    .option('--tls-key <file>', 'client private key (PEM) for amqps://')
+    .addOption(new Option('-l, --loglevel <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+    .action(async (options) => onExit(await runBeatCommand(options)));
+
+  program
+    .command('schedule')
+    .description('list periodic tasks with their next fire times, in their zone and UTC (does not connect)')
+    .usage('--app <module> [options]')
+    .requiredOption('-A, --app <module>', '(required) tasks module exporting the app')
+    .option('-s, --schedule <file>', 'a schedule file (YAML or JSON) adding periodic tasks')
+    .option('-n, --next <n>', 'fire times to show per entry (default 3)', wholeNumber)
+    .option('--from <time>', 'count from this ISO 8601 time instead of now (e.g. to check a DST day)')
+    .action(async (options) => onExit(await runScheduleCommand(options)));
 
   program
     .command('routes')

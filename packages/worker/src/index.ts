@@ -1,5 +1,6 @@
 /** @taskq/worker — consume RabbitMQ queues and run taskq (and Celery) tasks. */
 export { Worker, type WorkerEventMap } from './worker';
+export { Beat, type BeatEventMap, type BeatOptions } from './beat';
 export { DEFAULT_DRAIN_TIMEOUT_MS, defaultConcurrency, type WorkerOptions } from './worker-options';
 export { ackActionFor, REQUEUE_LATER_MS, type AckAction, type DeliveryOutcome } from './ack-policy';
 export { DEFAULT_MAX_REDELIVERIES, MAX_INTERNAL_ATTEMPTS, decideRedelivery, type RedeliveryDecision } from './delivery-counts';

@@ -1,6 +1,7 @@
 import { createConsoleLogger, TaskqError, type LogLevel } from '@taskq/core';
 import { isMemoryBrokerUrl } from '@taskq/core/internal';
-import { Worker } from '@taskq/worker';
+import { Beat, Worker } from '@taskq/worker';
+import { UsageError } from '../cli-error';
 import { loadApp } from '../load-app';
 import { tlsOverride, type TlsFlags } from '../tls-flags';
 
@@ -22,6 +23,10 @@ export interface WorkerCommandOptions extends TlsFlags {
   maxRedeliveries?: number;
   /** Seconds. */
   resultStoreTimeout?: number;
+  /** Run beat in this process too. */
+  beat?: boolean;
+  schedule?: string;
+  beatName?: string;
 }
 
 /**
@@ -67,6 +72,16 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
     ...(resultStoreTimeoutMs !== undefined ? { resultStoreTimeoutMs } : {}),
   });
 
+  if (!options.beat && (options.schedule !== undefined || options.beatName !== undefined)) {
+    throw new UsageError('--schedule and --beat-name go with --beat (run beat in this worker), or use taskq beat.');
+  }
+  const beat = options.beat
+    ? new Beat(app, {
+        ...(options.schedule !== undefined ? { scheduleFile: options.schedule } : {}),
+        ...(options.beatName !== undefined ? { name: options.beatName } : {}),
+      })
+    : undefined;
+
   return new Promise<number>((resolve, reject) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -79,6 +94,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       void shutdown(0);
     };
     const shutdown = async (code: number): Promise<void> => {
+      await beat?.stop();
       await worker.stop();
       await app.close();
       process.off('SIGINT', onSignal);
@@ -89,11 +105,17 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       app.logger.error(`${err.message} Exiting so a supervisor can restart the worker.`);
       void shutdown(3);
     });
+    beat?.on('error', (err) => {
+      app.logger.error(`${err.message} Exiting so a supervisor can restart the worker.`);
+      void shutdown(3);
+    });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    worker.start().catch(async (err: unknown) => {
+    const started = worker.start().then(() => beat?.start());
+    started.catch(async (err: unknown) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await beat?.stop().catch(() => undefined);
       await worker.stop().catch(() => undefined);
       await app.close().catch(() => undefined);
       reject(err);
