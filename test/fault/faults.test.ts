@@ -13,6 +13,7 @@ import { record, tally } from './fault-report';
 import { runHostileFlood, runHostileInWorkerProcess } from './hostile-flood';
 import { DEEP_YAML_KIND, HOSTILE_KINDS } from './hostile-messages';
 import { runPoisonCrash } from './poison-crash';
+import { runBeatOutage } from './beat-outage';
 import { expectedValue, runRedisOutage } from './redis-outage';
 import { waitUntil } from './waiting';
 
@@ -401,4 +402,12 @@ describe('fault suite (real RabbitMQ faults)', () => {
     expect(run.figures.lost).toBe(0);
     expect(run.leftInQueue).toBe(0);
   }, 90_000);
+
+  it('beat across a broker stop: no slot outside the outage lost, only the in-flight one sent twice', async () => {
+    const run = await runBeatOutage(broker, 5000);
+    record(run.figures);
+    expect(run.missingOutside).toEqual([]);
+    expect(run.duplicates.length).toBeLessThanOrEqual(1);
+    expect(run.resumeSeconds).toBeLessThan(15);
+  }, 180_000);
 });
