@@ -199,5 +199,25 @@ describe('the README tutorial (examples/quickstart)', () => {
       expect(running.output).toContain('Worker stopped.');
       expect(running.output.split('\n').filter((line) => WARNING.test(line))).toEqual([]);
     }, 90_000);
+
+    it("runs the quickstart's periodic tasks as the Periodic tasks section says: pnpm schedule, then pnpm beat", async () => {
+      const periodic = section(README, '## Periodic tasks');
+      expect(periodic).toContain('`cd examples/quickstart && pnpm schedule`');
+      expect(periodic).toContain('`pnpm beat`');
+      broker.queue('taskq.beat.default.state'); // beat's state on the broker: removed with the rest
+      const schedule = new Terminal({ line: 'pnpm schedule', cwd: EXAMPLE });
+      terminals.push(schedule);
+      expect((await schedule.exited).code).toBe(0);
+      expect(schedule.output).toContain('add-every-ten-seconds → tasks.add');
+      expect(schedule.output).toContain("schedule: cron '0 3 * * *' (Europe/Berlin)");
+      const beat = new Terminal({ line: 'pnpm beat', cwd: EXAMPLE });
+      terminals.push(beat);
+      await beat.waitFor("beat 'default' is the active beat.");
+      await beat.waitFor("sent 'add-every-ten-seconds' (tasks.add)", 20_000);
+      process.kill(beat.program(), 'SIGTERM');
+      expect((await beat.exited).code).toBe(0);
+      expect(beat.output).toContain("taskq beat 'default' stopped.");
+      expect(beat.output.split('\n').filter((line) => WARNING.test(line))).toEqual([]);
+    }, 60_000);
   });
 });
