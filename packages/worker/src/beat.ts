@@ -41,6 +41,9 @@ interface BeatState {
   entries: Record<string, EntryState>;
 }
 
+/** The beat connection's AMQP heartbeat, seconds (see the constructor). */
+const BEAT_HEARTBEAT_SECONDS = 2;
+
 /** Send failures worth trying again: the broker was away, or the message's fate is unknown. */
 const RETRYABLE_CODES = new Set(['BROKER_UNAVAILABLE', 'PUBLISH_UNCONFIRMED', 'BROKER_RECONNECT_FAILED', 'CLOSED']);
 
@@ -78,6 +81,8 @@ export class Beat extends EventEmitter<BeatEventMap> {
   private leading = false;
   /** A campaign is running (one at a time: two on one connection would both get the lock). */
   private campaigning = false;
+  /** "Stands by" was logged (once per stretch of standing by). */
+  private announcedStandby = false;
   private passing: Promise<void> | undefined;
 
   constructor(
@@ -94,7 +99,9 @@ export class Beat extends EventEmitter<BeatEventMap> {
     this.entries = app.schedules.entries();
     this.lockQueue = `taskq.beat.${this.name}.lock`;
     this.stateQueue = `taskq.beat.${this.name}.state`;
-    this.transport = new BrokerTransport(app.transportSettings, { role: 'beat' });
+    // A 2 s heartbeat: a leader cut off from the network loses its lock (the broker drops its
+    // connection) within a few seconds, not the default minute, so a standby can take over.
+    this.transport = new BrokerTransport(app.transportSettings, { role: 'beat', heartbeat: BEAT_HEARTBEAT_SECONDS });
   }
 
   /** True while this beat is the active one. */
@@ -142,6 +149,11 @@ export class Beat extends EventEmitter<BeatEventMap> {
         await channel.assertQueue(this.lockQueue, { exclusive: true, durable: false, autoDelete: false });
       } catch (err) {
         if (replyCodeOf(err) !== AMQP_REPLY.RESOURCE_LOCKED) throw err;
+        if (!this.announcedStandby) {
+          this.announcedStandby = true;
+          this.logger.info(`beat '${this.name}' stands by: another beat is active (it holds ${this.lockQueue}).`);
+          this.emit('standby');
+        }
         this.standBy();
         return;
       }
@@ -180,6 +192,7 @@ export class Beat extends EventEmitter<BeatEventMap> {
   private async lead(): Promise<void> {
     this.state = await this.readState();
     this.leading = true;
+    this.announcedStandby = false;
     this.logger.info(`beat '${this.name}' is the active beat.`);
     this.emit('leader');
     const now = new Date();

@@ -33,6 +33,12 @@ export interface TransportRole {
    * @defaultValue true
    */
   readonly holdsProcess?: boolean;
+  /**
+   * AMQP heartbeat in seconds: how soon a dead peer is noticed, by the broker and by us. Beat uses a
+   * short one, so a leader cut off from the network loses its lock within seconds.
+   * @defaultValue the broker's (RabbitMQ: 60 s)
+   */
+  readonly heartbeat?: number;
 }
 
 /**
@@ -205,6 +211,7 @@ export class BrokerTransport implements Transport {
         connectionName: this.name,
         ...(this.settings.tls ? { tls: this.settings.tls } : {}),
         ...(this.settings.reconnect ? { reconnect: this.settings.reconnect } : {}),
+        ...(this.role.heartbeat !== undefined ? { heartbeat: this.role.heartbeat } : {}),
       }).then((connection) => {
         this.watch(connection);
         this.generation = new ConnectionGeneration(connection, this.settings.logger, this.queuesBoundTo);
