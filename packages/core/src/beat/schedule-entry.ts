@@ -47,7 +47,8 @@ export interface ScheduleEntry {
 }
 
 const ENTRY_KEYS = new Set(['schedule', 'task', 'args', 'kwargs', 'options', 'missed', 'startingDeadline']);
-const OPTION_KEYS = new Set([
+/** The send options a periodic task may carry (see {@link PeriodicSendOptions}). */
+export const PERIODIC_OPTION_KEYS = [
   'queue',
   'exchange',
   'routingKey',
@@ -58,7 +59,8 @@ const OPTION_KEYS = new Set([
   'timeLimit',
   'softTimeLimit',
   'expires',
-]);
+] as const;
+const OPTION_KEYS: ReadonlySet<string> = new Set(PERIODIC_OPTION_KEYS);
 
 /** The periodic tasks of an app, by entry name. */
 export class ScheduleRegistry {

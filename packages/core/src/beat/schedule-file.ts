@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, type ConfigProblem, TaskqError } from '../errors';
 import { describeValue, FieldReader, isMapping, parseConfigText, type RawMapping } from '../routing';
-import type { MissedSlots, PeriodicSendOptions, ScheduleEntryOptions } from './schedule-entry';
+import { PERIODIC_OPTION_KEYS, type MissedSlots, type PeriodicSendOptions, type ScheduleEntryOptions } from './schedule-entry';
 import { cron, crontab, every, type CrontabFields, type Schedule } from './schedules';
 
 /** One entry read from a schedule file. */
@@ -13,18 +13,6 @@ export interface ScheduleFileEntry {
 
 const ENTRY_KEYS = ['cron', 'crontab', 'every', 'timezone', 'task', 'args', 'kwargs', 'options', 'missed', 'startingDeadline'] as const;
 const CRONTAB_KEYS = ['minute', 'hour', 'dayOfWeek', 'dayOfMonth', 'monthOfYear'] as const;
-const OPTION_KEYS = [
-  'queue',
-  'exchange',
-  'routingKey',
-  'priority',
-  'serializer',
-  'headers',
-  'ignoreResult',
-  'timeLimit',
-  'softTimeLimit',
-  'expires',
-] as const;
 
 /**
  * Read a schedule file (YAML or JSON): one entry per top-level key, the same fields as
@@ -160,7 +148,7 @@ function readOptions(reader: FieldReader, name: string, raw: RawMapping): Period
   const key = `${name}.options`;
   const options = reader.mapping(raw.options, key, 'a mapping of send options (queue, priority, expires, …)');
   if (!options) return undefined;
-  reader.allowKeys(options, key, OPTION_KEYS);
+  reader.allowKeys(options, key, PERIODIC_OPTION_KEYS);
   reader.string(options, key, 'queue', { nonEmpty: true });
   reader.string(options, key, 'exchange');
   reader.string(options, key, 'routingKey');
