@@ -1,6 +1,6 @@
 import type { Channel } from 'amqplib';
 import { EventEmitter } from 'node:events';
-import { loadScheduleFileSync, slotTaskId, TaskqError, type Logger, type ScheduleEntry, type TaskqApp } from '@taskq/core';
+import { dueSlots, loadScheduleFileSync, slotTaskId, TaskqError, type Logger, type ScheduleEntry, type TaskqApp } from '@taskq/core';
 import { AMQP_REPLY, BrokerTransport, replyCodeOf, type Transport } from '@taskq/core/internal';
 
 /** Options of a {@link Beat}. */
@@ -47,8 +47,6 @@ const BEAT_HEARTBEAT_SECONDS = 2;
 /** Send failures worth trying again: the broker was away, or the message's fate is unknown. */
 const RETRYABLE_CODES = new Set(['BROKER_UNAVAILABLE', 'PUBLISH_UNCONFIRMED', 'BROKER_RECONNECT_FAILED', 'CLOSED']);
 
-/** A beat sends at most this many slots of one entry in one pass (a catch-up never floods). */
-const MAX_SLOTS_PER_PASS = 1;
 /** Longest sleep between passes, ms: a changed clock or a late timer is noticed within this. */
 const MAX_SLEEP_MS = 60_000;
 
@@ -239,7 +237,7 @@ export class Beat extends EventEmitter<BeatEventMap> {
       if (!this.leading || this.stopping) return;
       const slot = this.due.get(entry.name);
       if (!slot || slot.getTime() > Date.now()) continue;
-      const { send, skipped } = this.slotsToSend(entry, slot, new Date());
+      const { send, skipped } = dueSlots(entry, slot, new Date());
       if (skipped > 0) {
         const reason = send ? 'missed (only the latest is sent)' : 'missed (policy skip or past the starting deadline)';
         this.logger.warn(`beat '${this.name}': ${skipped} slot(s) of '${entry.name}' ${reason}.`);
@@ -253,25 +251,6 @@ export class Beat extends EventEmitter<BeatEventMap> {
       // Not sent because the broker is away: the slot stays due and is tried again on the next pass.
       if (outcome !== 'retry') this.due.set(entry.name, entry.schedule.next(send));
     }
-  }
-
-  /**
-   * Of the slots from `first` up to `now`, which to send: normally just `first`. When more than
-   * {@link MAX_SLOTS_PER_PASS} have passed, the latest (run-latest) or none (skip); a slot older
-   * than the starting deadline is never sent.
-   */
-  private slotsToSend(entry: ScheduleEntry, first: Date, now: Date): { send: Date | undefined; skipped: number } {
-    let latest = first;
-    let count = 1;
-    for (let next = entry.schedule.next(first); next <= now && count < 100_000; next = entry.schedule.next(next)) {
-      latest = next;
-      count += 1;
-    }
-    const deadline = entry.startingDeadlineSeconds;
-    const tooLate = deadline !== undefined && now.getTime() - latest.getTime() > deadline * 1000;
-    if (count <= MAX_SLOTS_PER_PASS && !tooLate) return { send: first, skipped: 0 };
-    if (entry.missed === 'skip' || tooLate) return { send: undefined, skipped: count };
-    return { send: latest, skipped: count - 1 };
   }
 
   /**

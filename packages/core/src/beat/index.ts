@@ -8,3 +8,4 @@ export {
   type ScheduleEntryOptions,
 } from './schedule-entry';
 export { loadScheduleFileSync, parseScheduleFile, type ScheduleFileEntry } from './schedule-file';
+export { dueSlots, type DueSlots } from './missed-slots';
