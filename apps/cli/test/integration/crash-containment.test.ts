@@ -72,6 +72,8 @@ describe('crash containment (taskq worker processes)', () => {
     expect(cli.child.exitCode).toBeNull();
     expect(runs('crash.timer')).toBe(1);
     expect(runs('crash.reject')).toBe(1);
+    // The result reaches us over the broker; the log line through a pipe: it can come a moment later.
+    await cli.waitFor('raised an uncaught exception', 5_000);
     expect(cli.stdout + cli.stderr).toMatch(
       /Task crash\.timer\[[^\]]+\] raised an uncaught exception: it fails with that error; the worker keeps running/,
     );
