@@ -6,11 +6,13 @@ export const DEFAULT_BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672';
 /**
  * Hide the password in a broker (or Redis) URL so it can be logged: `amqp://user:****@host/vhost`,
  * `redis://:****@host:6379/0`. The user name stays visible: it helps to see who logged in, and is
- * not a secret. Works on strings that are not valid URLs too (best effort on the `user:pass@` part).
+ * not a secret. Works on strings that are not valid URLs too (best effort on the `user:pass@` part),
+ * and on comma-separated lists of URLs (every password is hidden).
  * This is the one masking rule: {@link maskSecrets} applies it to every URL inside a text.
  */
 export function maskBrokerUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:****@');
+  // Every URL of a list too (`amqp://a:p1@h1,amqp://b:p2@h2`): each starts the text or follows a comma or space.
+  return url.replace(/(^|[\s,;])([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s,]*):[^@/?#\s]*@/gi, '$1$2:****@');
 }
 
 /** URL-looking runs in free text (library error messages quote URLs in several forms). */

@@ -2,6 +2,19 @@ import { brokerUser, brokerVhost } from '../../../src/transport/broker-url';
 import { maskBrokerUrl, maskSecrets, validateBrokerUrl } from '../../../src/transport';
 
 describe('broker URLs', () => {
+  it('hides every password of a comma-separated list of URLs, in the mask and in the error for it', () => {
+    const list = 'amqp://admin:first-secret@node1:5672,amqp://admin:second-secret@node2:5672, amqps://ops:third-secret@node3';
+    expect(maskBrokerUrl(list)).toBe('amqp://admin:****@node1:5672,amqp://admin:****@node2:5672, amqps://ops:****@node3');
+    let message = '';
+    try {
+      validateBrokerUrl(list);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).not.toBe('');
+    expect(message).not.toMatch(/first-secret|second-secret|third-secret/);
+  });
+
   it('masks the password and nothing else', () => {
     expect(maskBrokerUrl('amqp://user:p%40ss@rabbit:5672/vhost')).toBe('amqp://user:****@rabbit:5672/vhost');
     expect(maskBrokerUrl('amqps://guest:guest@127.0.0.1')).toBe('amqps://guest:****@127.0.0.1');
