@@ -56,11 +56,7 @@ export async function runBeatOutage(broker: BrokerFixture, outageMs: number): Pr
   }
 
   // What reached the queue (the broker's view), by slot.
-  const perSlot = new Map<string, number>();
-  for (let message = await broker.get(queue); message; message = await broker.get(queue)) {
-    const slot = String(message.properties.headers?.['x-taskq-beat-slot']);
-    perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
-  }
+  const perSlot = await broker.countByHeader(queue, 'x-taskq-beat-slot');
   const slots = [...perSlot.keys()].sort();
   const first = Date.parse(slots[0]!);
   const last = Date.parse(slots.at(-1)!);

@@ -54,6 +54,16 @@ export class BrokerFixture {
     return this.withChannel((ch) => ch.get(queue, { noAck: true }));
   }
 
+  /** Take every message off `queue` and count them by the value of one header (e.g. beat's `x-taskq-beat-slot`). */
+  async countByHeader(queue: string, header: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (let message = await this.get(queue); message; message = await this.get(queue)) {
+      const value = String(message.properties.headers?.[header]);
+      counts.set(value, (counts.get(value) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Ready + unacked counts of a queue. */
   async counts(queue: string): Promise<{ messageCount: number; consumerCount: number }> {
     return this.withChannel((ch) => ch.checkQueue(queue));

@@ -121,10 +121,6 @@ export class TaskqApp {
   }
 
   /**
-   * The module that defines this app and its tasks, if known (`taskq worker --app` sets it). Tasks
-   * with `isolate: 'thread'` run in worker threads that load this module again.
-   */
-  /**
    * What configure() changed, without the logger (a function cannot cross threads): task threads
    * (`isolate: 'thread'`) load the tasks module again and apply these, so a task sending sub-tasks
    * from a thread uses the broker, routing and results the worker was started with.
@@ -133,6 +129,10 @@ export class TaskqApp {
     return this.overridesValue;
   }
 
+  /**
+   * The module that defines this app and its tasks, if known (`taskq worker --app` sets it). Tasks
+   * with `isolate: 'thread'` run in worker threads that load this module again.
+   */
   get sourceModule(): string | undefined {
     return this.sourceModulePath;
   }

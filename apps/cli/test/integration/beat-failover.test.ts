@@ -38,11 +38,7 @@ describe('taskq beat: two processes, the active one killed (SIGKILL)', () => {
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
 
-    const perSlot = new Map<string, number>();
-    for (let message = await broker.get(queue); message; message = await broker.get(queue)) {
-      const slot = String(message.properties.headers?.['x-taskq-beat-slot']);
-      perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
-    }
+    const perSlot = await broker.countByHeader(queue, 'x-taskq-beat-slot');
     const slots = [...perSlot.keys()].sort();
     const duplicates = [...perSlot.entries()].filter(([, count]) => count > 1);
     const times = slots.map((slot) => Date.parse(slot));
