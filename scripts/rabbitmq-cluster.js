@@ -11,6 +11,7 @@
  *   node scripts/rabbitmq-cluster.js restart <1-3>  start a stopped or killed node; it rejoins
  *   node scripts/rabbitmq-cluster.js stop [--clean] stop all three (and delete their data)
  *   node scripts/rabbitmq-cluster.js urls           the nodes' URLs, comma-separated
+ *   node scripts/rabbitmq-cluster.js leader <queue> the number (1-3) of the node leading a quorum queue
  *
  * Calls /usr/lib/rabbitmq/bin/* directly: Debian's /usr/sbin wrappers switch to the rabbitmq user
  * and the main node's cookie. Facts behind each setting: ../shared/reference/rabbitmq-cluster.md.
@@ -139,8 +140,8 @@ async function startNode(node) {
   await waitForPort(node.port, true, 90_000);
 }
 
-function clusterStatus() {
-  const result = ctl(NODES[0], ['cluster_status', '--formatter', 'json'], { check: false });
+function clusterStatus(via = NODES[0]) {
+  const result = ctl(via, ['cluster_status', '--formatter', 'json'], { check: false });
   if (result.status !== 0) return undefined;
   try {
     return JSON.parse(result.stdout);
@@ -208,6 +209,22 @@ async function status() {
   if (cluster) console.log(`cluster (as rmq1 sees it): running ${cluster.running_nodes.join(', ')}`);
 }
 
+/** The node leading quorum queue `queue` on the default vhost, asked of any running node. */
+async function leader(queue) {
+  for (const node of NODES) {
+    if (!(pidOf(node) && (await portOpen(node.port)))) continue;
+    const result = ctl(node, ['list_queues', 'name', 'leader', '--formatter', 'json'], { check: false });
+    if (result.status !== 0) continue;
+    const row = JSON.parse(result.stdout).find((entry) => entry.name === queue);
+    if (!row) throw new Error(`no queue '${queue}' on the cluster`);
+    const lead = NODES.find((candidate) => candidate.name === row.leader);
+    if (!lead) throw new Error(`queue '${queue}' has no leader now (${row.leader || 'none'}); is it a quorum queue?`);
+    console.log(lead.n);
+    return;
+  }
+  throw new Error('no cluster node is running');
+}
+
 function urls() {
   return NODES.map((node) => `amqp://guest:guest@127.0.0.1:${node.port}`).join(',');
 }
@@ -237,8 +254,16 @@ async function main() {
     case 'urls':
       console.log(urls());
       return;
+    case 'leader':
+      if (!arg) {
+        console.error('taskq cluster: name a queue: leader <queue>');
+        process.exit(2);
+      }
+      return leader(arg);
     default:
-      console.error('usage: node scripts/rabbitmq-cluster.js start | status | kill <1-3> | restart <1-3> | stop [--clean] | urls');
+      console.error(
+        'usage: node scripts/rabbitmq-cluster.js start | status | kill <1-3> | restart <1-3> | stop [--clean] | urls | leader <queue>',
+      );
       process.exit(2);
   }
 }

@@ -7,10 +7,12 @@ import type { ReconnectOptions, TlsOptions } from './transport';
 /** Options for {@link createApp}. Every field is optional. */
 export interface AppOptions {
   /**
-   * The RabbitMQ URL, `amqp://user:password@host:5672/vhost` (or `amqps://`).
-   * @defaultValue `TASKQ_BROKER_URL`, else `amqp://guest:guest@127.0.0.1:5672`
+   * The RabbitMQ URL, `amqp://user:password@host:5672/vhost` (or `amqps://`) — or a cluster's
+   * nodes, as an array or one text with the URLs separated by commas: taskq connects to the first
+   * that answers and, when that connection drops, to the next one round the list.
+   * @defaultValue `TASKQ_BROKER_URL` (comma-separated for several), else `amqp://guest:guest@127.0.0.1:5672`
    */
-  brokerUrl?: string;
+  brokerUrl?: string | readonly string[];
   /**
    * A routing config: a directory with one YAML/JSON file per queue (plus `_defaults.yaml`), or one file.
    * @defaultValue `TASKQ_CONFIG`, else no routing files (everything goes to the default queue)
@@ -78,7 +80,8 @@ export interface AppOptions {
 
 /** Options the CLI (or a test) may override after the tasks module created the app. */
 export interface AppOverrides {
-  brokerUrl?: string;
+  /** One URL or several (an array, or separated by commas). */
+  brokerUrl?: string | readonly string[];
   tls?: TlsOptions;
   resultBackend?: string;
   config?: string;

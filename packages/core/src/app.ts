@@ -15,7 +15,7 @@ import { TaskRegistry } from './task-registry';
 import { checkTimeLimits } from './time-limits';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_BROKER_URL, DEFAULT_SEND_TIMEOUT_MS, maskBrokerUrl, validateBrokerUrl, type TransportSettings } from './transport';
+import { DEFAULT_BROKER_URL, DEFAULT_SEND_TIMEOUT_MS, maskBrokerUrl, validateBrokerUrls, type TransportSettings } from './transport';
 
 /**
  * A taskq application: the registry of tasks, the routing table, the serializers and the
@@ -65,8 +65,7 @@ export class TaskqApp {
     for (const serializer of options.serializers ?? []) this.serializers.register(serializer);
     this.acceptNames = options.accept ?? DEFAULT_ACCEPT;
     this.serializers.acceptList(this.acceptNames); // fail fast on unknown or forbidden names
-    this.brokerUrlValue = options.brokerUrl ?? process.env['TASKQ_BROKER_URL'] ?? DEFAULT_BROKER_URL;
-    validateBrokerUrl(this.brokerUrlValue);
+    this.brokerUrlValue = brokerUrlSetting(options.brokerUrl ?? process.env['TASKQ_BROKER_URL'] ?? DEFAULT_BROKER_URL);
     this.configPath = options.config ?? (process.env['TASKQ_CONFIG'] || undefined);
     this.defaultsOverride = options.defaults;
     this.routerValue = new Router(this.loadConfig());
@@ -115,7 +114,10 @@ export class TaskqApp {
     return maskBrokerUrl(this.brokerUrlValue);
   }
 
-  /** The broker URL (contains the password: never log it; use {@link brokerUrlMasked}). */
+  /**
+   * The broker URL — several separated by commas when the app was given a list (contains
+   * passwords: never log it; use {@link brokerUrlMasked}).
+   */
   get brokerUrl(): string {
     return this.brokerUrlValue;
   }
@@ -177,10 +179,7 @@ export class TaskqApp {
     }
     const { logger: _logger, ...cloneable } = overrides;
     this.overridesValue = { ...this.overridesValue, ...cloneable };
-    if (overrides.brokerUrl !== undefined) {
-      validateBrokerUrl(overrides.brokerUrl);
-      this.brokerUrlValue = overrides.brokerUrl;
-    }
+    if (overrides.brokerUrl !== undefined) this.brokerUrlValue = brokerUrlSetting(overrides.brokerUrl);
     if (overrides.logger) this.loggerValue = overrides.logger;
     if (overrides.tls) this.tls = { ...this.tls, ...overrides.tls };
     if (overrides.resultBackend !== undefined) this.resultSetting = parseResultBackend(overrides.resultBackend);
@@ -317,4 +316,11 @@ function resolveLogLevel(option: LogLevel | undefined): LogLevel {
  */
 export function createApp(options: AppOptions = {}): TaskqApp {
   return new TaskqApp(options);
+}
+
+/** A broker setting (one URL, a comma-separated list or an array), checked, as one comma-separated text. */
+function brokerUrlSetting(value: string | readonly string[]): string {
+  return validateBrokerUrls(value)
+    .map((node) => node.url)
+    .join(',');
 }

@@ -1,18 +1,21 @@
-import type { Options, RecoveringChannelModel } from 'amqplib';
+import type { Options } from 'amqplib';
 import { BrokerError, ClosedError } from '../errors';
 import { unrefHandle } from '../event-loop-hold';
 import type { Logger } from '../logger';
 import type { ExchangeDeclaration, QueueDeclaration } from '../routing';
-import { maskBrokerUrl } from './broker-url';
+import { maskBrokerUrl, maskSecrets } from './broker-url';
 import type { ChannelSource } from './channel-source';
 import { ConfirmPublisher, DEFAULT_SEND_TIMEOUT_MS } from './confirm-publisher';
-import { connectBroker, type ReconnectOptions, type TlsOptions } from './connect';
+import { type BrokerConnection, connectBroker, type ReconnectOptions, type TlsOptions } from './connect';
 import { DelayedDelivery } from './delayed-delivery';
 import { Topology } from './topology';
 
 /** What every transport of an app shares: where the broker is and how to reach it. */
 export interface TransportSettings {
-  /** `amqp://`, `amqps://` or `memory://` (contains the password: it is only ever logged masked). */
+  /**
+   * `amqp://`, `amqps://` or `memory://`, or several amqp(s) URLs separated by commas — a cluster's
+   * nodes, tried in turn (contains passwords: only ever logged masked).
+   */
   readonly url: string;
   readonly logger: Logger;
   readonly tls?: TlsOptions | undefined;
@@ -113,7 +116,7 @@ class ConnectionGeneration {
  * connection died is published again on the next one, until its send deadline — that is its job.
  */
 export class BrokerTransport implements Transport {
-  private connection: Promise<RecoveringChannelModel> | undefined;
+  private connection: Promise<BrokerConnection> | undefined;
   private generation: ConnectionGeneration | undefined;
   private closed = false;
   private readonly publisher: ConfirmPublisher;
@@ -204,7 +207,7 @@ export class BrokerTransport implements Transport {
     return this.generation!;
   }
 
-  private open(): Promise<RecoveringChannelModel> {
+  private open(): Promise<BrokerConnection> {
     if (this.closed) return Promise.reject(new ClosedError(`The ${this.name} connection`));
     if (!this.connection) {
       const opening = connectBroker(this.settings.url, {
@@ -225,34 +228,35 @@ export class BrokerTransport implements Transport {
     return this.connection;
   }
 
-  private watch(connection: RecoveringChannelModel): void {
+  private watch(connection: BrokerConnection): void {
     const { logger } = this.settings;
     const masked = maskBrokerUrl(this.settings.url);
+    const node = (): string => maskBrokerUrl(connection.url ?? this.settings.url);
     const holdsProcess = this.role.holdsProcess ?? true;
-    if (!holdsProcess) releaseEventLoop(currentModel(connection));
-    connection.on('error', (err: Error) => logger.debug(`Broker connection error (${this.name}): ${err.message}`));
+    if (!holdsProcess) releaseEventLoop(connection.current);
+    connection.on('error', (err: Error) => logger.debug(`Broker connection error (${this.name}): ${maskSecrets(err.message, node())}`));
     connection.on('disconnect', (err: Error) => {
-      if (!this.closed) logger.warn(`Lost the broker connection (${this.name}) to ${masked}: ${err.message}. Reconnecting…`);
+      if (!this.closed) {
+        logger.warn(`Lost the broker connection (${this.name}) to ${node()}: ${maskSecrets(err.message, node())}. Reconnecting…`);
+      }
     });
     connection.on('connect', (model: unknown) => {
       if (!holdsProcess) releaseEventLoop(model);
-      logger.warn(`Reconnected (${this.name}) to ${masked}.`);
+      logger.warn(`Reconnected (${this.name}) to ${node()}.`);
       const old = this.generation;
       this.generation = new ConnectionGeneration(connection, logger, this.queuesBoundTo);
       void old?.dispose();
       for (const listener of this.reconnectListeners) listener();
     });
     connection.on('reconnect-failed', (err: Error) => {
-      const error = new BrokerError('BROKER_RECONNECT_FAILED', `Gave up reconnecting (${this.name}) to ${masked}: ${err.message}`);
+      const error = new BrokerError(
+        'BROKER_RECONNECT_FAILED',
+        `Gave up reconnecting (${this.name}) to ${masked}: ${maskSecrets(err.message, this.settings.url)}`,
+      );
       logger.error(error.message);
       for (const listener of this.failureListeners) listener(error);
     });
   }
-}
-
-/** amqplib's recovering connection keeps the live ChannelModel here (amqplib 2.x recovery.js). */
-function currentModel(connection: RecoveringChannelModel): unknown {
-  return (connection as unknown as { _core?: { _model?: unknown } })._core?._model;
 }
 
 /**

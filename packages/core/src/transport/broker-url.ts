@@ -81,6 +81,39 @@ function passwordOf(url: string): string | undefined {
 }
 
 /**
+ * The broker URLs of a setting: an array, or one text with the URLs separated by commas (as
+ * `--broker` and `TASKQ_BROKER_URL` take them). Blanks around each are ignored; empty entries are an
+ * error (a stray comma would otherwise hide a missing node).
+ */
+export function splitBrokerUrls(value: string | readonly string[]): string[] {
+  const urls = (typeof value === 'string' ? value.split(',') : [...value]).map((url) => url.trim());
+  if (urls.length === 0 || urls.some((url) => url === '')) {
+    throw new BrokerError(
+      'BROKER_URL_INVALID',
+      `The broker URL list '${maskBrokerUrl(typeof value === 'string' ? value : value.join(','))}' has an empty entry: ` +
+        `give one URL, or several separated by commas (amqp://user:password@node1:5672,amqp://user:password@node2:5672).`,
+    );
+  }
+  return urls;
+}
+
+/**
+ * Check every URL of a broker setting (see {@link splitBrokerUrls}) and give them back in order.
+ * A `memory://` broker lives in this process, so it cannot have failover partners.
+ */
+export function validateBrokerUrls(value: string | readonly string[]): Array<{ url: string; parsed: URL }> {
+  const targets = splitBrokerUrls(value).map((url) => ({ url, parsed: validateBrokerUrl(url) }));
+  if (targets.length > 1 && targets.some((target) => target.parsed.protocol === 'memory:')) {
+    throw new BrokerError(
+      'BROKER_URL_INVALID',
+      `A memory:// broker cannot be part of a list of broker URLs ('${maskBrokerUrl(targets.map((t) => t.url).join(','))}'): ` +
+        `it lives in this process. Use it alone, or list only amqp:// and amqps:// URLs.`,
+    );
+  }
+  return targets;
+}
+
+/**
  * Check a broker URL before connecting, so a typo gets a clear message instead of a socket error.
  * Accepts `amqp://` and `amqps://` URLs, and `memory://[name]` (the in-process broker for tests).
  */

@@ -8,6 +8,15 @@ import { DeadlineQueue, type DeadlineWait } from './deadline-queue';
 /** Retry a publish whose channel closed before its confirm, until this long after the send began. */
 export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 
+/**
+ * How often a nacked message is published again, each time on a fresh channel (after 0.1, 0.2,
+ * 0.4, 0.8, 1.6 s): RabbitMQ 3.10 nacks every publish of a channel whose first publish to a quorum
+ * queue raced a leader election, until that channel is replaced (1–2 replacements were enough in
+ * the measurements, ../shared/reference/rabbitmq-cluster.md). A nack that persists — a full queue
+ * with `x-overflow: reject-publish` — is reported after about 3 s instead of looping.
+ */
+export const NACK_REPUBLISHES = 5;
+
 /** A publish waiting, in call order, for room in the open channel's write buffer. */
 interface WaitingPublish {
   readonly exchange: string;
@@ -49,8 +58,11 @@ export class ConfirmPublisher {
   private waitingHead = 0;
   /** Waits for room end at the send's deadline too, all on one timer. */
   private readonly roomDeadlines = new DeadlineQueue(() => this.unavailable(false));
-  /** Correlation ids of messages the broker returned as unroutable, until their confirm arrives. */
-  private readonly returned = new Set<string>();
+  /**
+   * Per channel, correlation ids of messages the broker returned as unroutable, until their confirm
+   * arrives (a basic.return comes before the confirm of the same message, on the same channel).
+   */
+  private readonly returned = new WeakMap<ConfirmChannel, Set<string>>();
   /** Why a channel closed (its 'error' event comes before the failed confirms). */
   private readonly closeReasons = new WeakMap<ConfirmChannel, Error>();
 
@@ -61,7 +73,8 @@ export class ConfirmPublisher {
 
   /**
    * Publish and resolve on the broker's confirm. Rejects with {@link UnroutableError} when no queue
-   * received the message (`mandatory`), {@link PublishRejectedError} on a nack, `BROKER_UNAVAILABLE`
+   * received the message (`mandatory`), {@link PublishRejectedError} on a nack that lasted through
+   * {@link NACK_REPUBLISHES} re-publishes on fresh channels, `BROKER_UNAVAILABLE`
    * when the broker could not be reached in time (the message was not sent), or
    * `PUBLISH_UNCONFIRMED` when it was published but never confirmed in time (it may be stored).
    */
@@ -112,12 +125,30 @@ export class ConfirmPublisher {
    * left; otherwise wait a little for the connection to recover, then go on with `next`.
    */
   private async afterFailedAttempt(err: unknown, attempt: number, deadline: number, next: () => Promise<void>): Promise<void> {
-    if (!isChannelLoss(err) || Date.now() >= deadline) throw err;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+    const nacked = err instanceof PublishRejectedError;
+    if (!(isChannelLoss(err) || (nacked && attempt <= NACK_REPUBLISHES)) || Date.now() >= deadline) throw err;
+    await new Promise((resolve) => setTimeout(resolve, nacked ? 100 * 2 ** (attempt - 1) : Math.min(50 * attempt, 500)));
     return next();
   }
 
-  /** The first attempt's channel died under the message: go on with the retry loop. */
+  /**
+   * The broker nacked a publish on `channel`: publish nothing more on it (see {@link NACK_REPUBLISHES}),
+   * and close it once the confirms it still owes have come (nacks too: each is published again).
+   */
+  private retire(channel: ConfirmChannel): void {
+    if (this.ready !== channel) return;
+    this.ready = undefined;
+    this.channel = undefined;
+    channel
+      .waitForConfirms()
+      .then(
+        () => channel.close(),
+        () => channel.close(),
+      )
+      .catch(() => undefined);
+  }
+
+  /** The first attempt's channel died under the message (or nacked it): go on with the retry loop. */
   private republish(
     error: Error,
     exchange: string,
@@ -202,9 +233,11 @@ export class ConfirmPublisher {
     try {
       hasRoom = channel.publish(exchange, routingKey, content, options, (err) => {
         this.confirmDeadlines.settle(wait);
-        const wasReturned = key !== undefined && this.returned.delete(key);
+        const wasReturned = key !== undefined && this.returned.get(channel)?.delete(key) === true;
         if (err) {
-          const error = isPublishNack(err)
+          const nacked = isPublishNack(err);
+          if (nacked) this.retire(channel);
+          const error = nacked
             ? new PublishRejectedError(exchange, routingKey)
             : explainChannelError(this.closeReasons.get(channel) ?? err, exchange);
           this.failed(error, exchange, routingKey, content, options, deadline, retryOnLoss, value, resolve, reject);
@@ -247,7 +280,7 @@ export class ConfirmPublisher {
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): void {
-    if (retryOnLoss && isChannelLoss(error) && Date.now() < deadline) {
+    if (retryOnLoss && (isChannelLoss(error) || error instanceof PublishRejectedError) && Date.now() < deadline) {
       resolve(this.republish(error, exchange, routingKey, content, options, deadline).then(() => value));
     } else {
       reject(error);
@@ -319,7 +352,10 @@ export class ConfirmPublisher {
         const channel = await connection.createConfirmChannel();
         channel.on('return', (message: Message) => {
           const key = message.properties.correlationId ?? message.properties.messageId;
-          if (typeof key === 'string') this.returned.add(key);
+          if (typeof key !== 'string') return;
+          const keys = this.returned.get(channel);
+          if (keys) keys.add(key);
+          else this.returned.set(channel, new Set([key]));
         });
         // A channel error (e.g. publishing to a missing exchange) closes only this channel:
         // forget it so the next publish opens a fresh one. Pending confirms fail via their callbacks.
@@ -327,7 +363,6 @@ export class ConfirmPublisher {
         channel.on('close', () => {
           if (this.channel === opening) this.channel = undefined;
           if (this.ready === channel) this.ready = undefined;
-          this.returned.clear();
         });
         if (this.channel === opening) this.ready = channel;
         return channel;

@@ -1,5 +1,5 @@
-export { DEFAULT_BROKER_URL, maskBrokerUrl, maskSecrets, validateBrokerUrl } from './broker-url';
-export { connectBroker, type ConnectOptions, type ReconnectOptions, type TlsOptions } from './connect';
+export { DEFAULT_BROKER_URL, maskBrokerUrl, maskSecrets, splitBrokerUrls, validateBrokerUrl, validateBrokerUrls } from './broker-url';
+export { type BrokerConnection, connectBroker, type ConnectOptions, type ReconnectOptions, type TlsOptions } from './connect';
 export { ConfirmPublisher, DEFAULT_SEND_TIMEOUT_MS } from './confirm-publisher';
 export { beforeDeadline } from './deadline';
 export { Topology } from './topology';

@@ -97,4 +97,62 @@ describe('BrokerTransport generations (real RabbitMQ)', () => {
       await consumer.close();
     }
   });
+
+  describe('a list of broker URLs', () => {
+    /** A port nothing listens on: a node that is down. */
+    const DOWN = 'amqp://guest:down-secret@127.0.0.1:5689';
+
+    it('connects to the first URL that answers and publishes confirmed through it', async () => {
+      const role = `list-${randomUUID().slice(0, 8)}`;
+      const transport = new BrokerTransport({ url: `${DOWN},${BROKER_URL}`, logger: silentLogger }, { role });
+      const queue = broker.queue(uniqueName('url-list'));
+      try {
+        await transport.ensureQueue(queueDeclaration(queue));
+        await transport.publish('', queue, Buffer.from('via the second URL'), { persistent: true, mandatory: true, messageId: 'm1' });
+        expect(connectionsNamed(role)).toHaveLength(1);
+        const message = await broker.get(queue);
+        expect(message ? message.content.toString() : 'queue empty').toBe('via the second URL');
+      } finally {
+        await transport.close();
+      }
+    });
+
+    it('after the connection drops, reconnects to the NEXT URL of the list', async () => {
+      const role = `list-${randomUUID().slice(0, 8)}`;
+      const warnings: string[] = [];
+      const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
+      // Two names for the same broker, so the move from one URL to the next shows in the log line.
+      const first = BROKER_URL.replace('127.0.0.1', 'localhost');
+      const transport = new BrokerTransport({ url: `${first},${BROKER_URL}`, logger, reconnect: { initialDelayMs: 50 } }, { role });
+      try {
+        await transport.connect();
+        const reconnected = new Promise<void>((resolve) => transport.onReconnect(resolve));
+        expect(closeConnectionsNamed(role)).toBe(1);
+        await reconnected;
+        expect(warnings.find((line) => line.startsWith('Reconnected'))).toBe(
+          `Reconnected (taskq ${role}) to amqp://guest:****@127.0.0.1:5672.`,
+        );
+        expect(warnings.find((line) => line.startsWith('Lost'))).toMatch(
+          /^Lost the broker connection \(taskq list-\w+\) to amqp:\/\/guest:\*\*\*\*@localhost:5672: /,
+        );
+      } finally {
+        await transport.close();
+      }
+    });
+
+    it('fails at once when no URL answers, naming each node with its password masked', async () => {
+      const transport = new BrokerTransport(
+        { url: `${DOWN},amqp://guest:other-secret@127.0.0.1:5688`, logger: silentLogger },
+        { role: 'list-down' },
+      );
+      const error = await transport.connect().catch((err: Error & { code?: string }) => err);
+      expect(error).toMatchObject({ code: 'BROKER_UNREACHABLE' });
+      expect((error as Error).message).toMatch(
+        /^None of the 2 brokers in the list accepted a connection:\n {2}- Cannot connect to RabbitMQ at amqp:\/\/guest:\*\*\*\*@127.0.0.1:5689: connection refused/,
+      );
+      expect((error as Error).message).toContain('amqp://guest:****@127.0.0.1:5688');
+      expect((error as Error).message).not.toMatch(/down-secret|other-secret/);
+      await transport.close();
+    });
+  });
 });

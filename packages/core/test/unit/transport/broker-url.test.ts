@@ -1,5 +1,6 @@
 import { brokerUser, brokerVhost } from '../../../src/transport/broker-url';
-import { maskBrokerUrl, maskSecrets, validateBrokerUrl } from '../../../src/transport';
+import { createApp } from '../../../src';
+import { maskBrokerUrl, maskSecrets, splitBrokerUrls, validateBrokerUrl, validateBrokerUrls } from '../../../src/transport';
 
 describe('broker URLs', () => {
   it('hides every password of a comma-separated list of URLs, in the mask and in the error for it', () => {
@@ -68,5 +69,38 @@ describe('broker URLs', () => {
       expect((err as Error).message).not.toContain('topsecret');
     }
     expect(validateBrokerUrl('amqp://guest:guest@127.0.0.1:5672').hostname).toBe('127.0.0.1');
+  });
+
+  describe('lists of URLs (a cluster)', () => {
+    it('takes a comma-separated text or an array, blanks trimmed, order kept', () => {
+      expect(splitBrokerUrls('amqp://a:p@n1:5672, amqp://a:p@n2:5672 ,amqp://a:p@n3')).toEqual([
+        'amqp://a:p@n1:5672',
+        'amqp://a:p@n2:5672',
+        'amqp://a:p@n3',
+      ]);
+      expect(splitBrokerUrls(['amqp://n1', ' amqp://n2 '])).toEqual(['amqp://n1', 'amqp://n2']);
+      expect(validateBrokerUrls('amqp://n1,amqps://n2').map((node) => node.parsed.protocol)).toEqual(['amqp:', 'amqps:']);
+    });
+
+    it('refuses an empty entry (a stray comma would hide a missing node), masking every password', () => {
+      expect(() => splitBrokerUrls('amqp://a:first-secret@n1,,amqp://a:second-secret@n2')).toThrow(/has an empty entry/);
+      expect(() => splitBrokerUrls('amqp://a:first-secret@n1,')).not.toThrow(/first-secret/);
+      expect(() => splitBrokerUrls([])).toThrow(/has an empty entry/);
+    });
+
+    it('names the bad URL of a list, and refuses memory:// beside others', () => {
+      expect(() => validateBrokerUrls('amqp://n1,rabbit://a:secret@n2')).toThrow(
+        /Unsupported broker URL scheme 'rabbit:' in 'rabbit:\/\/a:\*\*\*\*@n2'/,
+      );
+      expect(() => validateBrokerUrls('memory://,amqp://n2')).toThrow(/A memory:\/\/ broker cannot be part of a list/);
+    });
+
+    it('an app keeps the list as one comma-separated setting, masked for logs', () => {
+      const app = createApp({ brokerUrl: ['amqp://u:s3cret-one@n1:5672', 'amqp://u:s3cret-two@n2:5672'] });
+      expect(app.brokerUrl).toBe('amqp://u:s3cret-one@n1:5672,amqp://u:s3cret-two@n2:5672');
+      expect(app.brokerUrlMasked).toBe('amqp://u:****@n1:5672,amqp://u:****@n2:5672');
+      app.configure({ brokerUrl: 'amqp://u:x@n3, amqp://u:y@n4' });
+      expect(app.brokerUrl).toBe('amqp://u:x@n3,amqp://u:y@n4');
+    });
   });
 });
