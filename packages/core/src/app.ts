@@ -101,6 +101,7 @@ export class TaskqApp {
       reconnect: this.reconnect,
       sendTimeoutMs: this.sendTimeoutMs,
       queuesBoundTo: (exchange) => this.router.queuesBoundTo(exchange),
+      deadLetterQueue: this.router.deadLetterQueue(this.deadLetterQueue),
     };
   }
 

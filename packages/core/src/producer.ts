@@ -1,12 +1,12 @@
 import { BrokerError, MessageTooLargeError, TaskqError } from './errors';
 import { buildTaskMessage, newTaskId, type EncodedMessage, type OutgoingTask } from './protocol';
 import { AsyncResult, type ResultBackend } from './results';
-import type { ResolvedRoute, Router } from './routing';
+import { pickPriorityBand, type PublishTarget, type ResolvedRoute, type Router } from './routing';
 import { SEND_OPTION_KEYS, type SendOptions } from './send-options';
 import type { SerializerRegistry } from './serialization';
 import { SIGNATURE_HEADER, type MessageSigner } from './signing';
 import { checkTimeLimits } from './time-limits';
-import { beforeDeadline, LADDER_ENTRY_EXCHANGE, delayRoutingKey, splitDelay, toPublishOptions, type Transport } from './transport';
+import { beforeDeadline, delayRoutingKey, ladderEntry, splitDelay, toPublishOptions, type Transport } from './transport';
 import { DeadlineQueue } from './transport/deadline-queue';
 import { DeclarationWaits } from './declaration-waits';
 
@@ -133,57 +133,61 @@ export class Producer {
   /** {@link publish}, resolving with `value` on the confirm (no `then` per message on the common path). */
   private publishResolving<T>(route: ResolvedRoute, message: EncodedMessage, delayMs: number, value: T): Promise<T> {
     const { transport } = this.parts;
+    // The route itself unless its queue has priority bands (then the band's queue, by name).
+    const target = pickPriorityBand(route, message.priority);
     if (!(delayMs >= 1000)) {
-      const declared = route.queue ? transport.isQueueReady(route.queue.name) : !route.exchangeDeclaration;
+      const declared = target.queue ? transport.isQueueReady(target.queue.name) : !route.exchangeDeclaration;
       // The common case (topology known, no delay for the ladder — see splitDelay) goes straight to
       // the confirm channel: no extra awaits.
-      if (declared) return transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message), value);
+      if (declared) return transport.publish(target.exchange, target.routingKey, message.content, toPublishOptions(message), value);
       // The first sends to a new queue wait in one list until its declaration is done.
-      const queue = route.queue;
+      const queue = target.queue;
       if (queue) {
         const deadline = Date.now() + this.parts.sendTimeoutMs;
         return this.declarationWaits.after(
           queue.name,
           () => transport.ensureQueue(queue),
           deadline,
-          () => transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message), value),
+          () => transport.publish(target.exchange, target.routingKey, message.content, toPublishOptions(message), value),
         );
       }
     }
-    return this.declareAndPublish(route, message, delayMs).then(() => value);
+    return this.declareAndPublish(route, target, message, delayMs).then(() => value);
   }
 
-  private async declareAndPublish(route: ResolvedRoute, message: EncodedMessage, delayMs: number): Promise<void> {
+  private async declareAndPublish(route: ResolvedRoute, target: PublishTarget, message: EncodedMessage, delayMs: number): Promise<void> {
     const { transport } = this.parts;
     // Declarations wait for the connection like publishes do, bounded by the same send timeout.
     const deadline = Date.now() + this.parts.sendTimeoutMs;
-    if (route.queue && !transport.isQueueReady(route.queue.name)) {
-      await this.untilDeclared(transport.ensureQueue(route.queue), deadline);
-    } else if (!route.queue && route.exchangeDeclaration) {
+    if (target.queue && !transport.isQueueReady(target.queue.name)) {
+      await this.untilDeclared(transport.ensureQueue(target.queue), deadline);
+    } else if (!target.queue && route.exchangeDeclaration) {
       await this.untilDeclared(transport.ensureExchange(route.exchangeDeclaration), deadline);
     }
 
     const { ladderSeconds } = splitDelay(delayMs);
     if (ladderSeconds > 0) {
-      if (!route.queue) {
+      if (!target.queue) {
         throw new TaskqError(
           'DELAY_NEEDS_QUEUE',
           `A delayed task (countdown/eta) needs a target queue, but exchange '${route.exchange}' with routing key ` +
             `'${route.routingKey}' matches no configured queue. Pass { queue } or declare the queue in a routing file.`,
         );
       }
-      if (!transport.isDelayTargetReady(route.queue.name)) {
-        await beforeDeadline(transport.ensureDelayTarget(route.queue.name), deadline, () => this.unavailable());
+      // A quorum queue's delays wait in the quorum ladder: replicated like the queue itself.
+      const ladder = target.queue.queueType;
+      if (!transport.isDelayTargetReady(target.queue.name, ladder)) {
+        await beforeDeadline(transport.ensureDelayTarget(target.queue.name, ladder), deadline, () => this.unavailable());
       }
       return transport.publish(
-        LADDER_ENTRY_EXCHANGE,
-        delayRoutingKey(ladderSeconds, route.queue.name),
+        ladderEntry(ladder),
+        delayRoutingKey(ladderSeconds, target.queue.name),
         message.content,
         toPublishOptions(message),
       );
     }
     // Returned, not awaited: this frame ends here instead of living until the confirm.
-    return transport.publish(route.exchange, route.routingKey, message.content, toPublishOptions(message));
+    return transport.publish(target.exchange, target.routingKey, message.content, toPublishOptions(message));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { createApp, type TaskqApp } from '@taskq/core';
+import { createApp, type QueueDeclaration, type ResolvedRoute, type TaskqApp } from '@taskq/core';
 import { loadApp } from '../load-app';
 
 /** Options of `taskq routes`. */
@@ -38,10 +38,33 @@ export async function runRoutesCommand(
       `${name}`,
       `  exchange:    ${route.exchange === '' ? "'' (default exchange)" : `${route.exchange} (${route.exchangeDeclaration?.type ?? 'existing'})`}`,
       `  routing key: ${route.routingKey}`,
-      `  queue:       ${queue ? `${queue.name}${queue.maxPriority ? ` (max priority ${queue.maxPriority})` : ' (no priority)'}${queue.durable ? ', durable' : ', transient'}` : '(decided by the exchange’s bindings)'}`,
+      `  queue:       ${queue ? describeQueue(queue, route) : '(decided by the exchange’s bindings)'}`,
+      ...bandLines(route),
       `  why:         ${route.reason}`,
     ];
     out(`${lines.join('\n')}\n`);
   }
   return 0;
+}
+
+/** `orders (quorum, delivery limit 20, 3 priority bands), durable` or `reports (classic, max priority 10), durable`. */
+function describeQueue(queue: QueueDeclaration, route: ResolvedRoute): string {
+  const facts: string[] = [];
+  if (queue.queueType === 'quorum') {
+    facts.push('quorum');
+    facts.push(queue.deliveryLimit === undefined ? 'no delivery limit' : `delivery limit ${queue.deliveryLimit}`);
+    facts.push(route.bands ? `${route.bands.length} priority bands` : 'no priority');
+  } else {
+    facts.push('classic');
+    facts.push(queue.maxPriority ? `max priority ${queue.maxPriority}` : 'no priority');
+  }
+  return `${queue.name} (${facts.join(', ')})${queue.durable ? ', durable' : ', transient'}`;
+}
+
+/** One line per priority band of a banded quorum queue, lowest first; none for other queues. */
+function bandLines(route: ResolvedRoute): string[] {
+  return (route.bands ?? []).map((band, i) => {
+    const via = band.exchange === '' ? 'by name on the default exchange' : `through ${band.exchange}`;
+    return `  ${i === 0 ? 'bands:      ' : '            '} priority ${band.min}-${band.max} → ${band.queue.name} (${via})`;
+  });
 }

@@ -219,7 +219,7 @@ describe('taskq CLI as a process', () => {
       });
       expect(code).toBe(0);
       expect(stdout).toContain(
-        'reports.monthly\n  exchange:    media (topic)\n  routing key: reports.pdf\n  queue:       reports (max priority 10), durable',
+        'reports.monthly\n  exchange:    media (topic)\n  routing key: reports.pdf\n  queue:       reports (classic, max priority 10), durable',
       );
       expect(stdout).toMatch(/why:\s+.*reports\.\*.*reports\.yaml/);
       expect(stdout).toContain("other.task\n  exchange:    '' (default exchange)\n  routing key: celery");

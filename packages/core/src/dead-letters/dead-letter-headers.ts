@@ -121,23 +121,55 @@ export interface DeadLetterSummary {
   deadLetteredAt: string | undefined;
 }
 
-/** Read the note (and the task's identity) from a dead letter's headers and properties. */
+/**
+ * Read the note (and the task's identity) from a dead letter's headers and properties. A message
+ * RabbitMQ dead-lettered itself (a quorum queue's delivery limit, an expired TTL, a full queue, a
+ * reject by another client) has no note: its reason (`broker:delivery_limit`), original queue and
+ * time then come from the latest `x-death` entry, else from `x-first-death-*`.
+ */
 export function readDeadLetter(headers: Record<string, unknown> | undefined, correlationId?: string): DeadLetterSummary {
   const h = headers ?? {};
-  const text = (value: unknown): string | undefined =>
-    typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
   const attempts = h[DEAD_LETTER_HEADERS.attempts];
+  const death = latestDeath(h['x-death']);
+  const brokerReason = text(death?.['reason']) ?? text(h['x-first-death-reason']);
+  const noteReason = text(h[DEAD_LETTER_HEADERS.reason]);
   return {
     id: text(h['id']) ?? text(correlationId),
     task: text(h[DEAD_LETTER_HEADERS.task]) ?? text(h['task']),
-    reason:
-      text(h[DEAD_LETTER_HEADERS.reason]) ??
-      (h['x-first-death-reason'] !== undefined ? `broker:${text(h['x-first-death-reason'])}` : undefined),
-    error: text(h[DEAD_LETTER_HEADERS.error]),
-    originalQueue: text(h[DEAD_LETTER_HEADERS.originalQueue]) ?? text(h['x-first-death-queue']),
+    reason: noteReason ?? (brokerReason !== undefined ? `broker:${brokerReason}` : undefined),
+    error: text(h[DEAD_LETTER_HEADERS.error]) ?? (noteReason === undefined ? brokerReasonText(brokerReason) : undefined),
+    originalQueue: text(h[DEAD_LETTER_HEADERS.originalQueue]) ?? text(death?.['queue']) ?? text(h['x-first-death-queue']),
     attempts: typeof attempts === 'number' ? attempts : typeof h['retries'] === 'number' ? h['retries'] + 1 : undefined,
-    deadLetteredAt: text(h[DEAD_LETTER_HEADERS.deadLetteredAt]),
+    deadLetteredAt: text(h[DEAD_LETTER_HEADERS.deadLetteredAt]) ?? timestampText(death?.['time']),
   };
+}
+
+/** What RabbitMQ's own dead-letter reasons mean, for `taskq dead-letters list`. */
+const BROKER_REASONS: Readonly<Record<string, string>> = {
+  delivery_limit: `RabbitMQ dead-lettered it: it was delivered more often than the quorum queue's deliveryLimit allows`,
+  expired: `RabbitMQ dead-lettered it: it expired (the queue's messageTtl or the message's expiration)`,
+  maxlen: `RabbitMQ dead-lettered it: the queue was full (maxLength)`,
+  rejected: `RabbitMQ dead-lettered it: a consumer rejected it without requeueing`,
+};
+
+function brokerReasonText(reason: string | undefined): string | undefined {
+  return reason === undefined ? undefined : (BROKER_REASONS[reason] ?? `RabbitMQ dead-lettered it (reason '${reason}')`);
+}
+
+/** The most recent entry of RabbitMQ's `x-death` list (it puts the latest first). */
+function latestDeath(xDeath: unknown): Record<string, unknown> | undefined {
+  const first: unknown = Array.isArray(xDeath) ? xDeath[0] : undefined;
+  return typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : undefined;
+}
+
+/** An AMQP timestamp (seconds; amqplib decodes it as `{ '!': 'timestamp', value }`) as an ISO string. */
+function timestampText(value: unknown): string | undefined {
+  const seconds = typeof value === 'object' && value !== null ? (value as { value?: unknown }).value : value;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
 }
 
 /** The headers for replaying a dead letter: the note removed, everything else (signature included) kept. */

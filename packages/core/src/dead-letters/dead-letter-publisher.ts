@@ -27,8 +27,8 @@ export interface DeadLetterTransport {
 export class DeadLetterPublisher {
   constructor(
     private readonly transport: DeadLetterTransport,
-    /** The default dead-letter queue (`deadLetterQueue` app option). */
-    readonly defaultQueue: string,
+    /** The default dead-letter queue (`deadLetterQueue` app option): its name, or its declaration. */
+    readonly defaultQueue: string | QueueDeclaration,
   ) {}
 
   /** Where a message consumed from `source` would go. */

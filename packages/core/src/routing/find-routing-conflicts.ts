@@ -1,6 +1,7 @@
 /**
- * Checks across queue files, once each queue is valid on its own: a queue declared twice, a task
- * routed to two queues, an exchange declared with two types. Each problem is reported on the later
+ * Checks across queue files, once each queue is valid on its own: a queue declared twice (or
+ * named like another queue's priority band), a task routed to two queues, an exchange declared
+ * with two types. Each problem is reported on the later
  * declaration and names the earlier one, so the user sees both places.
  */
 import type { ConfigProblem } from '../errors';
@@ -59,6 +60,26 @@ export function findRoutingConflicts(drafts: readonly QueueDraft[]): ConfigProbl
           `exchange ${quote(exchange.name)} is declared as '${exchange.type}' here but as ` +
           `'${first.route.queue.exchange.type}' in ${first.route.source} (queue ${quote(first.route.queue.name)}); ` +
           `an exchange has one type, so use the same exchangeType in both or another exchange name`,
+      });
+    }
+  }
+  problems.push(...findBandNameClashes(drafts, queues));
+  return problems;
+}
+
+/** A priority band's queue (`orders.p7-9`) must not be a queue configured for something else. */
+function findBandNameClashes(drafts: readonly QueueDraft[], queues: ReadonlyMap<string, QueueDraft>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const draft of drafts) {
+    for (const band of draft.route.bands?.slice(1) ?? []) {
+      const other = queues.get(band.queue.name);
+      if (!other) continue;
+      problems.push({
+        file: draft.route.source,
+        key: draft.nameKey,
+        message:
+          `priority band ${band.min}-${band.max} of queue ${quote(draft.route.queue.name)} needs queue ${quote(band.queue.name)}, ` +
+          `which ${other.route.source} declares as a queue of its own; rename that queue or set other priorityBands`,
       });
     }
   }

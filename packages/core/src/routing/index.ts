@@ -5,7 +5,11 @@
 export {
   DEFAULT_ROUTING_DEFAULTS,
   EXCHANGE_TYPES,
+  QUEUE_TYPES,
+  DEFAULT_DELIVERY_LIMIT,
   type ExchangeType,
+  type QueueType,
+  type PriorityBand,
   type ExchangeDeclaration,
   type QueueDeclaration,
   type QueueRoute,
@@ -23,7 +27,8 @@ export { validateRoutingDefaults } from './validate-routing-defaults';
 export { emptyRoutingConfig } from './empty-routing-config';
 export { parseRoutingFile, parseConfigText } from './parse-routing-file';
 export { FieldReader, describeValue, isMapping, type RawMapping } from './field-reader';
-export { Router, type ResolvedRoute, type ExplicitRoute } from './router';
+export { Router, pickPriorityBand, type ResolvedRoute, type ExplicitRoute, type PublishTarget, type BandTarget } from './router';
+export { bandQueueName, evenBands, DEFAULT_BAND_COUNT } from './priority-bands';
 export { compileTaskPattern, type TaskPattern } from './glob';
 export { topicMatches } from './topic-match';
 export { unknownQueueWarning, type KnownQueues } from './unknown-queue-warning';

@@ -3,9 +3,19 @@
  * into a {@link QueueRoute}: applies the defaults, normalises shorthands (a single task or binding
  * key as a string) and checks each field and how the fields fit together. Pure: no I/O.
  */
-import { EXCHANGE_TYPES, type ExchangeType, type QueueRoute, type RoutingDefaults } from './route-config';
+import {
+  EXCHANGE_TYPES,
+  QUEUE_TYPES,
+  type ExchangeType,
+  type PriorityBand,
+  type QueueDeclaration,
+  type QueueRoute,
+  type QueueType,
+  type RoutingDefaults,
+} from './route-config';
 import { type FieldReader, has, isReservedQueueName, joinKey, quote, reservedQueueNameMessage, type RawMapping } from './field-reader';
-import { readMaxPriority } from './validate-routing-defaults';
+import { readMaxPriority, readQuorumSetting } from './validate-routing-defaults';
+import { bandQueueName, buildBands, evenBands, readPriorityBands } from './priority-bands';
 import { hasTopicWildcard, topicMatches } from './topic-match';
 
 /** Keys allowed in a queue's settings. */
@@ -21,8 +31,15 @@ export const QUEUE_KEYS = [
   'messageTtl',
   'maxLength',
   'deadLetter',
+  'queueType',
+  'deliveryLimit',
+  'initialGroupSize',
+  'priorityBands',
   'tasks',
 ] as const;
+
+/** Keys that only quorum queues accept. */
+const QUORUM_ONLY_KEYS = ['deliveryLimit', 'initialGroupSize', 'priorityBands'] as const;
 
 /** RabbitMQ's predeclared exchanges: always durable, with a fixed type. */
 const BUILT_IN_EXCHANGES: Readonly<Record<string, ExchangeType>> = {
@@ -80,22 +97,47 @@ export function readQueueRoute(source: QueueSettingsSource, raw: RawMapping): Qu
   const messageTtl = reader.integer(raw, prefix, 'messageTtl', 1, MAX_TTL_MS, ttlExpected);
   const maxLength = reader.integer(raw, prefix, 'maxLength', 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
   const deadLetter = readDeadLetter(reader, raw, prefix, name);
+  const type = readQueueType(reader, raw, prefix, defaults);
+  const durable = reader.boolean(raw, prefix, 'durable') ?? defaults.durable;
+  const autoDelete = reader.boolean(raw, prefix, 'autoDelete') ?? false;
   const taskNames = { item: 'a task name', list: 'a task name or a list of task names' };
   const tasks = reader.stringList(raw, prefix, 'tasks', taskNames) ?? [];
 
+  const queue: QueueDeclaration = {
+    name,
+    durable,
+    autoDelete,
+    // The app-wide maxPriority is for classic queues: a quorum queue gets bands only when it asks for them.
+    maxPriority: type.value === 'quorum' ? maxPriority?.value : maxPriority ? maxPriority.value : defaults.maxPriority,
+    ...(messageTtl !== undefined && { messageTtl }),
+    ...(maxLength !== undefined && { maxLength }),
+    ...(deadLetter && { deadLetter }),
+    exchange: exchange.name === '' ? undefined : { name: exchange.name, type: exchange.type, durable: exchange.durable },
+    bindingKeys: bindings.keys,
+  };
+  let bands: PriorityBand[] | undefined;
+  if (type.value === 'quorum') {
+    checkQuorumFits(reader, raw, prefix, { durable, autoDelete, typeKey: type.key, defaults });
+    queue.queueType = 'quorum';
+    queue.deliveryLimit = readQuorumSetting(reader, raw, prefix, 'deliveryLimit') ?? defaults.deliveryLimit;
+    const initialGroupSize = readQuorumSetting(reader, raw, prefix, 'initialGroupSize') ?? defaults.initialGroupSize;
+    if (initialGroupSize !== undefined) queue.initialGroupSize = initialGroupSize;
+    bands = readBands(reader, raw, prefix, queue);
+  } else if (type.value === 'classic') {
+    if (has(raw, 'queueType')) queue.queueType = 'classic';
+    for (const quorumKey of QUORUM_ONLY_KEYS.filter((k) => has(raw, k))) {
+      reader.report(
+        joinKey(prefix, quorumKey),
+        `only applies to quorum queues, but queue ${quote(name)} is classic${type.key ? '' : ' (the default queueType)'}; ` +
+          `set queueType: quorum on this queue, or remove '${quorumKey}'`,
+      );
+    }
+  }
+
   return {
     route: {
-      queue: {
-        name,
-        durable: reader.boolean(raw, prefix, 'durable') ?? defaults.durable,
-        autoDelete: reader.boolean(raw, prefix, 'autoDelete') ?? false,
-        maxPriority: maxPriority ? maxPriority.value : defaults.maxPriority,
-        ...(messageTtl !== undefined && { messageTtl }),
-        ...(maxLength !== undefined && { maxLength }),
-        ...(deadLetter && { deadLetter }),
-        exchange: exchange.name === '' ? undefined : { name: exchange.name, type: exchange.type, durable: exchange.durable },
-        bindingKeys: bindings.keys,
-      },
+      queue,
+      ...(bands && { bands }),
       routingKey,
       tasks: tasks.map((t) => t.value),
       source: reader.file,
@@ -104,6 +146,69 @@ export function readQueueRoute(source: QueueSettingsSource, raw: RawMapping): Qu
     exchangeTypeKey: exchange.typeKey,
     taskKeys: tasks.map((t) => t.key),
   };
+}
+
+/** The queue's type (`value` undefined when `queueType` was wrong) and the key that set it, if any. */
+function readQueueType(
+  reader: FieldReader,
+  raw: RawMapping,
+  prefix: string,
+  defaults: RoutingDefaults,
+): { value: QueueType | undefined; key: string | undefined } {
+  if (!has(raw, 'queueType')) return { value: defaults.queueType, key: undefined };
+  return { value: reader.oneOf(raw, prefix, 'queueType', QUEUE_TYPES), key: joinKey(prefix, 'queueType') };
+}
+
+/** RabbitMQ refuses quorum queues that are transient or auto-delete: say so here, with the key to change. */
+function checkQuorumFits(
+  reader: FieldReader,
+  raw: RawMapping,
+  prefix: string,
+  q: { durable: boolean; autoDelete: boolean; typeKey: string | undefined; defaults: RoutingDefaults },
+): void {
+  const why = `quorum queues are always durable (replicated to disk on several nodes)`;
+  if (!q.durable && has(raw, 'durable')) {
+    reader.report(
+      joinKey(prefix, 'durable'),
+      `expected true for a quorum queue (${why}), found false; remove it, or set queueType: classic`,
+    );
+  } else if (!q.durable && q.typeKey) {
+    // durable: false came from the defaults, which another check already reports when they are quorum too.
+    reader.report(q.typeKey, `expected a durable queue (${why}), but the defaults set durable: false; set durable: true on this queue`);
+  }
+  if (q.autoDelete) {
+    reader.report(
+      joinKey(prefix, 'autoDelete'),
+      `expected false for a quorum queue (RabbitMQ cannot auto-delete quorum queues), found true; remove it, or set queueType: classic`,
+    );
+  }
+}
+
+/** A quorum queue's priority bands: none without a `maxPriority` of its own, else `priorityBands` or three even bands. */
+function readBands(reader: FieldReader, raw: RawMapping, prefix: string, queue: QueueDeclaration): PriorityBand[] | undefined {
+  const top = queue.maxPriority;
+  if (top === undefined) {
+    if (has(raw, 'priorityBands')) {
+      reader.report(
+        joinKey(prefix, 'priorityBands'),
+        `needs 'maxPriority' on this queue (the highest priority of the highest band); set maxPriority, or remove 'priorityBands'`,
+      );
+    }
+    return undefined;
+  }
+  const ranges = has(raw, 'priorityBands') ? readPriorityBands(reader, raw, prefix, top) : evenBands(top);
+  if (!ranges) return undefined;
+  const [topMin, topMax] = ranges.at(-1) ?? [0, 0];
+  const longest = bandQueueName(queue.name, topMin, topMax);
+  const bytes = Buffer.byteLength(longest, 'utf8');
+  if (bytes > 255) {
+    reader.report(
+      joinKey(prefix, 'maxPriority'),
+      `band queue ${quote(longest)} would be ${bytes} bytes, over the AMQP limit of 255; shorten the queue name`,
+    );
+    return undefined;
+  }
+  return buildBands(queue, ranges);
 }
 
 interface ExchangeSettings {

@@ -9,15 +9,32 @@ import { compileTaskPattern, type TaskPattern } from './glob';
 import { topicMatches } from './topic-match';
 import { quote } from './field-reader';
 
-/** Where to publish one task message, and why. */
-export interface ResolvedRoute {
+/** Where a message is published: the part of a route that {@link pickPriorityBand} may change. */
+export interface PublishTarget {
   /** The exchange to publish to; `''` for the default exchange. */
   exchange: string;
+  routingKey: string;
+  /** The queue to make sure exists before publishing (and the delay ladder's target), when known. */
+  queue?: QueueDeclaration;
+}
+
+/** Where the messages of one priority band go (see {@link QueueRoute.bands}). */
+export interface BandTarget extends PublishTarget {
+  /** Lowest and highest message priority of the band. */
+  min: number;
+  max: number;
+  queue: QueueDeclaration;
+}
+
+/** Where to publish one task message, and why. */
+export interface ResolvedRoute extends PublishTarget {
   /** How to declare `exchange`, when the routing config declares it. */
   exchangeDeclaration?: ExchangeDeclaration;
-  routingKey: string;
-  /** The queue to make sure exists before publishing, when known. */
-  queue?: QueueDeclaration;
+  /**
+   * A quorum queue's priority bands, lowest first; the lowest is this route's own exchange, key and
+   * queue. Publish through {@link pickPriorityBand}. Absent for every other queue.
+   */
+  bands?: readonly BandTarget[];
   /** One sentence saying which rule applied and from which file, for logs and `taskq route`. */
   reason: string;
   /** Which rule applied. */
@@ -43,6 +60,8 @@ const MAX_CACHED_ROUTES = 10_000;
 export class Router {
   readonly config: RoutingConfig;
   private readonly queues = new Map<string, QueueRoute>();
+  /** The queues of priority bands above the lowest, by name. */
+  private readonly bandQueues = new Map<string, QueueDeclaration>();
   private readonly exchanges = new Map<string, ExchangeDeclaration>();
   private readonly exact = new Map<string, QueueRoute>();
   /** Most specific first; ties in file order, then order within the file. */
@@ -58,6 +77,7 @@ export class Router {
     };
     config.queues.forEach((route, queueIndex) => {
       if (!this.queues.has(route.queue.name)) this.queues.set(route.queue.name, route);
+      for (const band of route.bands?.slice(1) ?? []) this.bandQueues.set(band.queue.name, band.queue);
       const exchange = route.queue.exchange;
       if (exchange && !this.exchanges.has(exchange.name)) this.exchanges.set(exchange.name, exchange);
       route.tasks.forEach((task, taskIndex) => {
@@ -98,20 +118,65 @@ export class Router {
   }
 
   /**
-   * The declaration of queue `name`: the configured one, or for a queue no routing file declares,
-   * a queue on the default exchange with the default `durable` and `maxPriority`.
+   * The declaration of queue `name`: the configured one (or the priority band it is), or for a
+   * queue no routing file declares, a queue on the default exchange with the default `queueType`,
+   * `durable` and `maxPriority` (no priority bands).
    */
   queue(name: string): QueueDeclaration {
-    return (
-      this.queues.get(name)?.queue ?? {
+    const known = this.queues.get(name)?.queue ?? this.bandQueues.get(name);
+    if (known) return known;
+    const { defaults } = this.config;
+    if (defaults.queueType === 'classic') {
+      return {
         name,
-        durable: this.config.defaults.durable,
+        durable: defaults.durable,
         autoDelete: false,
-        maxPriority: this.config.defaults.maxPriority,
+        maxPriority: defaults.maxPriority,
         exchange: undefined,
         bindingKeys: [],
-      }
-    );
+      };
+    }
+    return {
+      name,
+      durable: true,
+      autoDelete: false,
+      maxPriority: undefined,
+      queueType: 'quorum',
+      deliveryLimit: defaults.deliveryLimit,
+      ...(defaults.initialGroupSize !== undefined && { initialGroupSize: defaults.initialGroupSize }),
+      exchange: undefined,
+      bindingKeys: [],
+    };
+  }
+
+  /**
+   * The queues a worker consumes for queue `name`: its priority bands' queues, highest band first,
+   * or just the queue itself.
+   */
+  consumeQueues(name: string): QueueDeclaration[] {
+    const bands = this.queues.get(name)?.bands;
+    return bands ? bands.map((band) => band.queue).reverse() : [this.queue(name)];
+  }
+
+  /**
+   * How to declare the app's dead-letter queue `name` when no routing file declares it: durable,
+   * without priorities, of the default `queueType` (a classic one would live on one node only), and
+   * with no delivery limit and no dead-letter target of its own — reading dead letters returns them
+   * to the queue, which must never make them disappear.
+   */
+  deadLetterQueue(name: string): QueueDeclaration {
+    const configured = this.queues.get(name)?.queue;
+    if (configured) return configured;
+    const declaration: QueueDeclaration = {
+      name,
+      durable: true,
+      autoDelete: false,
+      maxPriority: undefined,
+      exchange: undefined,
+      bindingKeys: [],
+    };
+    if (this.config.defaults.queueType === 'quorum') declaration.queueType = 'quorum';
+    return declaration;
   }
 
   /**
@@ -173,6 +238,7 @@ export class Router {
       ...withDeclaration(this.exchanges.get(exchangeName)),
       routingKey: key,
       queue,
+      ...withBands(configured, exchangeName, key),
       reason: exchangeName !== ownExchange ? `${reason}, via explicit exchange ${quote(exchangeName)}` : reason,
       matchedBy: 'explicit-queue',
     };
@@ -222,9 +288,38 @@ function fromRoute(route: QueueRoute, matchedBy: ResolvedRoute['matchedBy'], rea
     ...withDeclaration(exchange),
     routingKey: route.routingKey,
     queue: route.queue,
+    ...withBands(route, exchange?.name ?? '', route.routingKey),
     reason,
     matchedBy,
   };
+}
+
+/** The band targets of a banded queue: the lowest through `exchange`/`routingKey`, the others by name. */
+function withBands(route: QueueRoute | undefined, exchange: string, routingKey: string): { bands?: readonly BandTarget[] } {
+  if (!route?.bands) return {};
+  const bands = route.bands.map(({ min, max, queue }, i): BandTarget => {
+    const target: BandTarget =
+      i === 0 ? { min, max, exchange, routingKey, queue } : { min, max, exchange: '', routingKey: queue.name, queue };
+    return Object.freeze(target);
+  });
+  return { bands: Object.freeze(bands) };
+}
+
+/**
+ * Where to publish a message of `priority` on `route`: the route itself when it has no priority
+ * bands (no allocation: this runs for every message), else the band holding `priority` — the
+ * lowest band for a message without priority, the highest for one above the highest band.
+ */
+export function pickPriorityBand(route: ResolvedRoute, priority: number | undefined): PublishTarget {
+  const bands = route.bands;
+  if (bands === undefined) return route;
+  if (priority !== undefined) {
+    for (let i = bands.length - 1; i > 0; i--) {
+      const band = bands[i]!;
+      if (priority >= band.min) return band;
+    }
+  }
+  return bands[0] ?? route;
 }
 
 function withDeclaration(exchange: ExchangeDeclaration | undefined): { exchangeDeclaration?: ExchangeDeclaration } {

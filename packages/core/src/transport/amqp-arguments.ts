@@ -7,17 +7,42 @@ import type { QueueDeclaration } from '../routing';
  * (`maxPriority` → `x-max-priority`, `persistent` → delivery mode 2, …).
  */
 
-/** Arguments for `queue.declare`. */
-export function toAssertQueueOptions(queue: QueueDeclaration): Options.AssertQueue {
+/**
+ * Arguments for `queue.declare`. A quorum queue gets `x-queue-type: quorum`, its delivery limit and
+ * initial group size, and never `x-max-priority` (RabbitMQ before 4 refuses it with 406: its
+ * priorities are taskq's priority bands instead). A quorum queue dead-letters at least once — to
+ * its `deadLetter` target, else to `deadLetterQueue` through the default exchange — which needs
+ * `x-overflow: reject-publish` (otherwise RabbitMQ silently falls back to at-most-once): a full
+ * quorum queue refuses new messages instead of dropping its oldest.
+ *
+ * @param deadLetterQueue - the app's dead-letter queue, for quorum queues without a `deadLetter` target
+ */
+export function toAssertQueueOptions(queue: QueueDeclaration, deadLetterQueue?: string): Options.AssertQueue {
   const args: Record<string, unknown> = {};
-  if (queue.maxPriority !== undefined) args['x-max-priority'] = queue.maxPriority;
+  const quorum = queue.queueType === 'quorum';
+  if (quorum) args['x-queue-type'] = 'quorum';
+  else if (queue.maxPriority !== undefined) args['x-max-priority'] = queue.maxPriority;
   if (queue.messageTtl !== undefined) args['x-message-ttl'] = queue.messageTtl;
   if (queue.maxLength !== undefined) args['x-max-length'] = queue.maxLength;
-  if (queue.deadLetter) {
-    args['x-dead-letter-exchange'] = queue.deadLetter.exchange;
-    if (queue.deadLetter.routingKey !== undefined) args['x-dead-letter-routing-key'] = queue.deadLetter.routingKey;
+  const deadLetter = queue.deadLetter ?? (quorum ? defaultDeadLetter(queue.name, deadLetterQueue) : undefined);
+  if (deadLetter) {
+    args['x-dead-letter-exchange'] = deadLetter.exchange;
+    if (deadLetter.routingKey !== undefined) args['x-dead-letter-routing-key'] = deadLetter.routingKey;
+  }
+  if (quorum) {
+    if (queue.deliveryLimit !== undefined) args['x-delivery-limit'] = queue.deliveryLimit;
+    if (queue.initialGroupSize !== undefined) args['x-quorum-initial-group-size'] = queue.initialGroupSize;
+    if (deadLetter) {
+      args['x-dead-letter-strategy'] = 'at-least-once';
+      args['x-overflow'] = 'reject-publish';
+    }
   }
   return { durable: queue.durable, autoDelete: queue.autoDelete, arguments: args };
+}
+
+/** The app's dead-letter queue through the default exchange; none for that queue itself (a loop). */
+function defaultDeadLetter(queueName: string, deadLetterQueue: string | undefined): { exchange: string; routingKey: string } | undefined {
+  return deadLetterQueue === undefined || deadLetterQueue === queueName ? undefined : { exchange: '', routingKey: deadLetterQueue };
 }
 
 /** Properties for `basic.publish` of an encoded task or result message. */

@@ -7,6 +7,7 @@ import { maskBrokerUrl, maskSecrets } from './broker-url';
 import type { ChannelSource } from './channel-source';
 import { ConfirmPublisher, DEFAULT_SEND_TIMEOUT_MS } from './confirm-publisher';
 import { type BrokerConnection, connectBroker, type ReconnectOptions, type TlsOptions } from './connect';
+import type { LadderKind } from './delay-ladder';
 import { DelayedDelivery } from './delayed-delivery';
 import { Topology } from './topology';
 
@@ -24,6 +25,8 @@ export interface TransportSettings {
   readonly sendTimeoutMs?: number;
   /** Configured queues bound to an exchange, so a dead-letter target gets its queues declared too. */
   readonly queuesBoundTo?: (exchange: string) => QueueDeclaration[];
+  /** The app's dead-letter queue, declared before the quorum queues that dead-letter to it by default. */
+  readonly deadLetterQueue?: QueueDeclaration | undefined;
 }
 
 /** What one transport is for. */
@@ -68,10 +71,13 @@ export interface Transport {
   ensureExchange(exchange: ExchangeDeclaration): Promise<void>;
   /** Declare queues again, asking the broker rather than the cache (a consumer about to consume them). */
   declareQueues(queues: readonly QueueDeclaration[]): Promise<void>;
-  /** Make sure the delay ladder exists and delivers to `queue` (once per connection). */
-  ensureDelayTarget(queue: string): Promise<void>;
-  /** True when {@link ensureDelayTarget} finished for `queue` on this connection. */
-  isDelayTargetReady(queue: string): boolean;
+  /**
+   * Make sure the delay ladder of `kind` (that of the queue's type: quorum queues get a quorum ladder)
+   * exists and delivers to `queue` (once per connection).
+   */
+  ensureDelayTarget(queue: string, kind?: LadderKind): Promise<void>;
+  /** True when {@link ensureDelayTarget} finished for `queue` and `kind` on this connection. */
+  isDelayTargetReady(queue: string, kind?: LadderKind): boolean;
   /** Call `listener` after every reconnect (a new generation; not the first connect). */
   onReconnect(listener: () => void): void;
   /** Call `listener` when reconnecting was given up (after `reconnect.maxRetries`). */
@@ -96,8 +102,9 @@ class ConnectionGeneration {
     readonly connection: ChannelSource,
     logger: Logger,
     queuesBoundTo: (exchange: string) => QueueDeclaration[],
+    deadLetterQueue?: QueueDeclaration,
   ) {
-    this.topology = new Topology(connection, logger, queuesBoundTo);
+    this.topology = new Topology(connection, logger, queuesBoundTo, deadLetterQueue);
     this.delays = new DelayedDelivery(connection);
   }
 
@@ -162,7 +169,7 @@ export class BrokerTransport implements Transport {
 
   async declareQueues(queues: readonly QueueDeclaration[]): Promise<void> {
     // A topology of its own: the queue may have been deleted since the generation's cache saw it.
-    const topology = new Topology(await this.open(), this.settings.logger, this.queuesBoundTo);
+    const topology = new Topology(await this.open(), this.settings.logger, this.queuesBoundTo, this.settings.deadLetterQueue);
     try {
       for (const queue of queues) await topology.ensureQueue(queue);
     } finally {
@@ -170,12 +177,12 @@ export class BrokerTransport implements Transport {
     }
   }
 
-  ensureDelayTarget(queue: string): Promise<void> {
-    return this.current().then((generation) => generation.delays.ensureTarget(queue));
+  ensureDelayTarget(queue: string, kind?: LadderKind): Promise<void> {
+    return this.current().then((generation) => generation.delays.ensureTarget(queue, kind));
   }
 
-  isDelayTargetReady(queue: string): boolean {
-    return this.generation?.delays.isTargetReady(queue) ?? false;
+  isDelayTargetReady(queue: string, kind?: LadderKind): boolean {
+    return this.generation?.delays.isTargetReady(queue, kind) ?? false;
   }
 
   onReconnect(listener: () => void): void {
@@ -217,7 +224,7 @@ export class BrokerTransport implements Transport {
         ...(this.role.heartbeat !== undefined ? { heartbeat: this.role.heartbeat } : {}),
       }).then((connection) => {
         this.watch(connection);
-        this.generation = new ConnectionGeneration(connection, this.settings.logger, this.queuesBoundTo);
+        this.generation = new ConnectionGeneration(connection, this.settings.logger, this.queuesBoundTo, this.settings.deadLetterQueue);
         return connection;
       });
       opening.catch(() => {
@@ -244,7 +251,7 @@ export class BrokerTransport implements Transport {
       if (!holdsProcess) releaseEventLoop(model);
       logger.warn(`Reconnected (${this.name}) to ${node()}.`);
       const old = this.generation;
-      this.generation = new ConnectionGeneration(connection, logger, this.queuesBoundTo);
+      this.generation = new ConnectionGeneration(connection, logger, this.queuesBoundTo, this.settings.deadLetterQueue);
       void old?.dispose();
       for (const listener of this.reconnectListeners) listener();
     });

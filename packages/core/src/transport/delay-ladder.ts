@@ -18,13 +18,29 @@ export const MAX_DELAY_SECONDS = 2 ** DELAY_LEVELS - 1;
 /** The exchange that routes a message out of the ladder to its target queue. */
 export const DELIVERY_EXCHANGE = 'taskq.delay.deliver';
 
-/** Exchange and queue name of one level (they share it). */
-export function levelName(level: number): string {
-  return `taskq.delay.L${level}`;
+/**
+ * Which ladder: `classic` queues (one node each: a delay waits out a node's outage, it is not lost
+ * with it, but it is held until the node is back) or `quorum` queues (replicated: delays go on when
+ * any one node of a cluster dies). A queue's type cannot change once declared, so the two are
+ * separate ladders with their own names; both end in the one delivery exchange. A delayed message
+ * takes the ladder of its target queue's type.
+ */
+export type LadderKind = 'classic' | 'quorum';
+
+/** Exchange and queue name of one level (they share it): `taskq.delay.L5`, `taskq.delay.q.L5`. */
+export function levelName(level: number, kind: LadderKind = 'classic'): string {
+  return kind === 'quorum' ? `taskq.delay.q.L${level}` : `taskq.delay.L${level}`;
 }
 
-/** The exchange a delayed message is published to: the top of the ladder. */
+/** The exchange a delayed message is published to: the top of the classic ladder. */
 export const LADDER_ENTRY_EXCHANGE = levelName(DELAY_LEVELS - 1);
+
+/** The top of the ladder for a target queue of type `queueType` (absent: classic). */
+export function ladderEntry(queueType: LadderKind | undefined): string {
+  return queueType === 'quorum' ? QUORUM_LADDER_ENTRY_EXCHANGE : LADDER_ENTRY_EXCHANGE;
+}
+
+const QUORUM_LADDER_ENTRY_EXCHANGE = levelName(DELAY_LEVELS - 1, 'quorum');
 
 /** A level's queue: how long it holds messages and where they go next. */
 export interface LadderLevel {
@@ -39,19 +55,34 @@ export interface LadderLevel {
 }
 
 /** The whole ladder, top level first (the declaration order that keeps every target present). */
-export function ladderLevels(): LadderLevel[] {
+export function ladderLevels(kind: LadderKind = 'classic'): LadderLevel[] {
   const levels: LadderLevel[] = [];
   for (let level = DELAY_LEVELS - 1; level >= 0; level--) {
     const prefix = '*.'.repeat(DELAY_LEVELS - 1 - level);
     levels.push({
-      name: levelName(level),
+      name: levelName(level, kind),
       ttlMs: 2 ** level * 1000,
-      next: level === 0 ? DELIVERY_EXCHANGE : levelName(level - 1),
+      next: level === 0 ? DELIVERY_EXCHANGE : levelName(level - 1, kind),
       waitKey: `${prefix}1.#`,
       passKey: `${prefix}0.#`,
     });
   }
   return levels;
+}
+
+/**
+ * `queue.declare` arguments of one level's queue. Quorum levels dead-letter at-least-once (a
+ * message moves to the next level only once that level has it), which RabbitMQ allows only with
+ * `x-overflow: reject-publish`; without it, it silently falls back to at-most-once.
+ */
+export function levelQueueArguments(level: LadderLevel, kind: LadderKind): Record<string, unknown> {
+  const args: Record<string, unknown> = { 'x-message-ttl': level.ttlMs, 'x-dead-letter-exchange': level.next };
+  if (kind === 'quorum') {
+    args['x-queue-type'] = 'quorum';
+    args['x-dead-letter-strategy'] = 'at-least-once';
+    args['x-overflow'] = 'reject-publish';
+  }
+  return args;
 }
 
 /**

@@ -11,6 +11,8 @@ export {
   MAX_DELAY_SECONDS,
   DELIVERY_EXCHANGE,
   LADDER_ENTRY_EXCHANGE,
+  type LadderKind,
+  ladderEntry,
   delayRoutingKey,
   deliveryBindingKey,
   ladderLevels,

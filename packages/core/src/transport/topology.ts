@@ -27,6 +27,11 @@ export class Topology {
     private readonly logger: Logger,
     /** Configured queues bound to an exchange, so a dead-letter target gets its queues declared too. */
     private readonly queuesBoundTo: (exchange: string) => QueueDeclaration[] = () => [],
+    /**
+     * The app's dead-letter queue: quorum queues without a `deadLetter` target dead-letter there
+     * (delivery limit reached, message expired), so it is declared before them.
+     */
+    private readonly deadLetterQueue?: QueueDeclaration,
   ) {}
 
   /** True when the queue was already declared through this topology (hot-path check, no await). */
@@ -39,6 +44,7 @@ export class Topology {
     return this.once(`q:${queue.name}`, async () => {
       if (queue.exchange) await this.ensureExchange(queue.exchange);
       if (queue.deadLetter) await this.ensureDeadLetterTarget(queue.deadLetter.exchange);
+      else if (this.deadLetterQueue && this.defaultDeadLetterApplies(queue)) await this.ensureQueue(this.deadLetterQueue);
       await this.declareQueue(queue);
       for (const key of queue.bindingKeys) {
         if (queue.exchange) await this.withChannel((ch) => ch.bindQueue(queue.name, queue.exchange!.name, key));
@@ -75,10 +81,15 @@ export class Topology {
     for (const queue of queues) await this.ensureQueue(queue);
   }
 
+  /** A quorum queue without a `deadLetter` target dead-letters to the app's dead-letter queue (see toAssertQueueOptions). */
+  private defaultDeadLetterApplies(queue: QueueDeclaration): boolean {
+    return queue.queueType === 'quorum' && queue.name !== this.deadLetterQueue?.name;
+  }
+
   private async declareQueue(queue: QueueDeclaration): Promise<void> {
     if (await this.exists((ch) => ch.checkQueue(queue.name))) return;
     try {
-      await this.withChannel((ch) => ch.assertQueue(queue.name, toAssertQueueOptions(queue)));
+      await this.withChannel((ch) => ch.assertQueue(queue.name, toAssertQueueOptions(queue, this.deadLetterQueue?.name)));
     } catch (err) {
       // Another client declared it between our check and our declare, with other arguments: use theirs.
       if (isPreconditionFailed(err) && (await this.exists((ch) => ch.checkQueue(queue.name)))) {

@@ -54,6 +54,7 @@ const EQUIVALENCE_ARGS = [
   'x-dead-letter-routing-key',
   'x-expires',
   'x-max-length',
+  'x-queue-type',
 ];
 
 /**

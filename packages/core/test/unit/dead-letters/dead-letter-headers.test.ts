@@ -73,12 +73,69 @@ describe('dead-letter headers', () => {
       id: 'corr-9',
       task: 'py.task',
       reason: 'broker:rejected',
-      error: undefined,
+      error: 'RabbitMQ dead-lettered it: a consumer rejected it without requeueing',
       originalQueue: 'celery',
       attempts: 2,
       deadLetteredAt: undefined,
     });
     expect(readDeadLetter(undefined)).toMatchObject({ id: undefined, task: undefined, reason: undefined });
+  });
+
+  it('summarises a message RabbitMQ dead-lettered itself from x-death (delivery limit of a quorum queue)', () => {
+    const headers = {
+      id: 'id-7',
+      task: 'tasks.flaky',
+      retries: 0,
+      'x-delivery-count': 20,
+      'x-death': [
+        {
+          count: 1,
+          reason: 'delivery_limit',
+          queue: 'orders.p7-9',
+          time: { '!': 'timestamp', value: 1_767_225_600 },
+          exchange: '',
+          'routing-keys': ['orders.p7-9'],
+        },
+        { count: 1, reason: 'expired', queue: 'orders.delay', time: { '!': 'timestamp', value: 1_767_225_000 }, exchange: '' },
+      ],
+      'x-first-death-reason': 'expired',
+      'x-first-death-queue': 'orders.delay',
+    };
+    expect(readDeadLetter(headers)).toEqual({
+      id: 'id-7',
+      task: 'tasks.flaky',
+      reason: 'broker:delivery_limit',
+      error: "RabbitMQ dead-lettered it: it was delivered more often than the quorum queue's deliveryLimit allows",
+      originalQueue: 'orders.p7-9',
+      attempts: 1,
+      deadLetteredAt: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('summarises an expired message, reading x-death as amqplib decodes it (Buffers, a plain number time)', () => {
+    const headers = { 'x-death': [{ reason: Buffer.from('expired'), queue: Buffer.from('reports'), time: 1_767_225_600 }] };
+    expect(readDeadLetter(headers, 'corr-1')).toMatchObject({
+      id: 'corr-1',
+      reason: 'broker:expired',
+      error: expect.stringContaining('expired') as unknown,
+      originalQueue: 'reports',
+      deadLetteredAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(readDeadLetter({ 'x-death': [{ reason: 'something_new', queue: 'q' }] }).error).toBe(
+      "RabbitMQ dead-lettered it (reason 'something_new')",
+    );
+    // A worker's note wins over RabbitMQ's x-death (the copy may carry both).
+    const noted = deadLetterHeaders(
+      { 'x-death': [{ reason: 'rejected', queue: 'other' }] },
+      {
+        reason: 'max-retries',
+        error: 'boom',
+        originalQueue: 'billing',
+        attempts: 4,
+        deadLetteredAt: AT,
+      },
+    );
+    expect(readDeadLetter(noted)).toMatchObject({ reason: 'max-retries', error: 'boom', originalQueue: 'billing' });
   });
 
   it('removes the note for a replay but keeps the signature and everything else', () => {

@@ -4,9 +4,12 @@ import {
   MAX_DELAY_SECONDS,
   delayRoutingKey,
   deliveryBindingKey,
+  LADDER_ENTRY_EXCHANGE,
+  ladderEntry,
   ladderLevels,
   splitDelay,
 } from '../../../src/transport';
+import { levelQueueArguments } from '../../../src/transport/delay-ladder';
 
 /** AMQP topic matching, to simulate a message's path through the ladder. */
 function topicMatches(pattern: string, key: string): boolean {
@@ -39,6 +42,27 @@ describe('delay ladder', () => {
     expect(levels).toHaveLength(DELAY_LEVELS);
     expect(levels[0]).toMatchObject({ name: 'taskq.delay.L27', ttlMs: 2 ** 27 * 1000, next: 'taskq.delay.L26' });
     expect(levels.at(-1)).toMatchObject({ name: 'taskq.delay.L0', ttlMs: 1000, next: DELIVERY_EXCHANGE });
+  });
+
+  it('has a quorum twin with its own names, ending in the same delivery exchange, dead-lettering at-least-once', () => {
+    const levels = ladderLevels('quorum');
+    expect(levels).toHaveLength(DELAY_LEVELS);
+    expect(levels[0]).toMatchObject({ name: 'taskq.delay.q.L27', next: 'taskq.delay.q.L26' });
+    expect(levels.at(-1)).toMatchObject({ name: 'taskq.delay.q.L0', ttlMs: 1000, next: DELIVERY_EXCHANGE });
+    expect(ladderEntry('quorum')).toBe('taskq.delay.q.L27');
+    expect(ladderEntry('classic')).toBe(LADDER_ENTRY_EXCHANGE);
+    expect(ladderEntry(undefined)).toBe(LADDER_ENTRY_EXCHANGE);
+    expect(levelQueueArguments(levels.at(-1)!, 'quorum')).toEqual({
+      'x-message-ttl': 1000,
+      'x-dead-letter-exchange': DELIVERY_EXCHANGE,
+      'x-queue-type': 'quorum',
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    });
+    expect(levelQueueArguments(ladderLevels()[0]!, 'classic')).toEqual({
+      'x-message-ttl': 2 ** 27 * 1000,
+      'x-dead-letter-exchange': 'taskq.delay.L26',
+    });
   });
 
   it.each([1, 2, 3, 5, 60, 3600, 86_400 * 30, MAX_DELAY_SECONDS])('routes a %i s delay through exactly that much waiting', (seconds) => {
