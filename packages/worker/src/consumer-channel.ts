@@ -7,8 +7,14 @@ import { ResultReporter, type ResultOutage } from './result-reporter';
 /** What a consuming channel needs from its worker. */
 export interface ConsumerChannelSettings {
   queues: readonly string[];
-  /** Unacked deliveries allowed; channel-wide when several queues share the channel. */
+  /** Unacked deliveries allowed, per consumer, or for the whole channel with `channelWide`. */
   prefetch: number;
+  /**
+   * One prefetch window for the channel's consumers together (AMQP's global QoS). Only for classic
+   * queues: RabbitMQ closes the whole connection (540 NOT_IMPLEMENTED) when a quorum queue is
+   * consumed on a channel with a channel-wide prefetch.
+   */
+  channelWide: boolean;
   /** The result store for tasks consumed on `channel`: a new one (rpc: replies go on this channel) or the worker's shared one. */
   resultStore: (channel: Channel) => { store: ResultStore; owned: boolean };
   reporter: { outage: ResultOutage; timeoutMs: number };
@@ -27,6 +33,10 @@ export interface ConsumerChannelSettings {
 export class ConsumerChannel {
   private readonly consumerTags: string[] = [];
   private closed = false;
+  /** What {@link consume} started, so {@link resume} can start it again after {@link pause}. */
+  private consuming:
+    | { queues: readonly string[]; onDelivery: (queue: string, message: ConsumeMessage, settler: ChannelSettler) => void }
+    | undefined;
 
   private constructor(
     readonly channel: Channel,
@@ -50,9 +60,9 @@ export class ConsumerChannel {
       settings.onClosed(consumer);
     });
     try {
-      // One prefetch window for the whole channel when several queues share it, so the total number
-      // of unacked deliveries — not the number per queue — is the prefetch.
-      await channel.prefetch(settings.prefetch, settings.queues.length > 1);
+      // Channel-wide when several classic queues share the channel, so the total number of unacked
+      // deliveries — not the number per queue — is the prefetch.
+      await channel.prefetch(settings.prefetch, settings.channelWide);
     } catch (err) {
       await channel.close().catch(() => undefined);
       throw err;
@@ -65,6 +75,7 @@ export class ConsumerChannel {
     queues: readonly string[],
     onDelivery: (queue: string, message: ConsumeMessage, settler: ChannelSettler) => void,
   ): Promise<void> {
+    this.consuming = { queues, onDelivery };
     for (const queue of queues) {
       const { consumerTag } = await this.channel.consume(queue, (message) => message && onDelivery(queue, message, this.settler), {
         noAck: false,
@@ -80,7 +91,26 @@ export class ConsumerChannel {
 
   /** Stop the broker from delivering more (deliveries in hand stay, to be settled). */
   async cancel(): Promise<void> {
+    this.consuming = undefined;
     for (const tag of this.consumerTags.splice(0)) await this.channel.cancel(tag).catch(() => undefined);
+  }
+
+  /**
+   * Stop deliveries for a while (a redelivered task runs alone): the consumers are cancelled, and
+   * once this resolves every delivery sent before the cancel has arrived (a channel's frames come
+   * in order). Cancelling rather than lowering the prefetch works on every queue type: a new
+   * per-consumer prefetch would not apply to running consumers, and a channel-wide one is refused
+   * by quorum queues.
+   */
+  async pause(): Promise<void> {
+    for (const tag of this.consumerTags.splice(0)) await this.channel.cancel(tag);
+  }
+
+  /** Start the consumers {@link pause} cancelled again (not after {@link cancel}, nor once closed). */
+  async resume(): Promise<void> {
+    if (this.closed || !this.consuming || this.consumerTags.length > 0) return;
+    const { queues, onDelivery } = this.consuming;
+    await this.consume(queues, onDelivery);
   }
 
   /** Send the acks of finished tasks, close the channel (the broker requeues the rest) and what it owned. */

@@ -93,6 +93,10 @@ function failurePortsOf(app: TaskqApp): FailurePorts {
       return app.producer().producer.publish(route, encoded, delayMs);
     },
     deadLetter: (queue, message, note) =>
-      new DeadLetterPublisher(app.producer().transport, app.deadLetterQueue).publish(app.router.queue(queue), message, note),
+      new DeadLetterPublisher(app.producer().transport, app.router.deadLetterQueue(app.deadLetterQueue)).publish(
+        app.router.queue(queue),
+        message,
+        note,
+      ),
   };
 }

@@ -5,6 +5,7 @@ import {
   Retry,
   TaskqError,
   type Logger,
+  type QueueDeclaration,
   type RetryRequest,
   type Task,
   type TaskqApp,
@@ -47,6 +48,8 @@ interface Waiting {
   settler: ChannelSettler;
   /** It came back after a redelivery: run it with nothing else beside it. */
   alone: boolean;
+  /** Its queue's priority band (higher starts first; 0 without bands). */
+  rank: number;
 }
 
 /**
@@ -55,7 +58,12 @@ interface Waiting {
  * results back to the caller, and a clean stop that lets running tasks finish.
  */
 export class Worker extends EventEmitter<WorkerEventMap> {
+  /** The queues this worker was asked to consume (`--queue`). */
   readonly queues: readonly string[];
+  /** What it consumes: each of {@link queues}, or for a quorum queue with priority bands, its band queues. */
+  private readonly consumed: readonly QueueDeclaration[];
+  /** The band of each band queue consumed (highest = most urgent); undefined when no queue has bands. */
+  private readonly ranks: ReadonlyMap<string, number> | undefined;
   readonly concurrency: number;
   /** Messages the broker may hand this worker before it acks: concurrency × prefetchMultiplier. */
   readonly prefetch: number;
@@ -104,6 +112,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.ports = workerPortsOf(app);
     const ports = this.ports;
     this.queues = checkQueues(options.queues ?? [ports.router.config.defaults.defaultQueue]);
+    const groups = this.queues.map((queue) => ports.router.consumeQueues(queue));
+    this.consumed = groups.flat();
+    this.ranks = bandRanks(groups);
     this.concurrency = checkConcurrency(options.concurrency ?? defaultConcurrency());
     this.prefetch = prefetchFor(this.concurrency, options.prefetchMultiplier ?? 1);
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -176,12 +187,17 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private async consume(): Promise<void> {
-    await this.transport.declareQueues(this.queues.map((queue) => this.ports.router.queue(queue)));
+    const declarations = this.consumed;
+    await this.transport.declareQueues(declarations);
     const connection = await this.transport.channels();
+    const names = declarations.map((queue) => queue.name);
 
     const consumer = await ConsumerChannel.open(connection, {
-      queues: this.queues,
+      queues: names,
       prefetch: this.prefetch,
+      // Quorum queues refuse a channel-wide prefetch: each consumer then gets its own, and a
+      // delivery beyond `concurrency` waits here (band queues: the highest band's first).
+      channelWide: names.length > 1 && declarations.every((queue) => queue.queueType !== 'quorum'),
       resultStore: (channel) =>
         this.sharedStore
           ? { store: this.sharedStore, owned: false }
@@ -195,7 +211,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       },
     });
     this.consumer = consumer;
-    await consumer.consume(this.queues, (queue, message, settler) => this.onDelivery(queue, message, settler));
+    await consumer.consume(names, (queue, message, settler) => this.onDelivery(queue, message, settler));
   }
 
   /** The latest consuming channel's reporter (results of tasks from an older one go out through it too). */
@@ -264,7 +280,22 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const alone = !message.fields.redelivered && countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.redeliveries) > 0;
     // Arrival (priority) order is kept: a delivery waits while others wait before it.
     if (this.waiting.length === 0 && this.canStart(alone)) this.run(queue, message, settler, alone);
-    else this.waiting.push({ queue, message, settler, alone });
+    else this.wait({ queue, message, settler, alone, rank: this.ranks?.get(queue) ?? 0 });
+  }
+
+  /**
+   * Queue a delivery for a free slot: behind every waiting one of its band or a higher one, ahead
+   * of lower bands, so the next free slot goes to the most urgent band that has work (the overtake
+   * bound of a priority queue: at most `concurrency` lower tasks start after a higher one arrived).
+   */
+  private wait(delivery: Waiting): void {
+    const { waiting } = this;
+    if (delivery.rank === 0 || waiting.length === 0 || waiting[waiting.length - 1]!.rank >= delivery.rank) {
+      waiting.push(delivery);
+      return;
+    }
+    const at = waiting.findIndex((other) => other.rank < delivery.rank);
+    waiting.splice(at, 0, delivery);
   }
 
   /**
@@ -288,7 +319,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /**
    * Before a redelivered task runs alone it may kill this process in its first tick, so: nothing
-   * more is delivered while it runs (prefetch 1); deliveries already here and not started are handed
+   * more is delivered while it runs (the consumers are paused); deliveries already here and not started are handed
    * back (copies confirmed in their queues, counts unchanged, then acked), so its crash cannot count
    * against them; and a round trip on the channel (the broker handles a channel's frames in order)
    * proves those acks, and the acks and rpc replies of the tasks before it, reached the broker.
@@ -302,10 +333,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private async prepareSolo(queue: string, settler: ChannelSettler): Promise<void> {
-    const { channel } = settler;
-    // Channel-wide (global): RabbitMQ applies a new per-consumer limit only to consumers created after it.
-    await channel.prefetch(1, true);
-    await channel.checkQueue(queue); // every delivery sent before the new prefetch has arrived
+    const consumer = this.consumer;
+    // Its channel is gone (and the delivery with it): the broker hands it out again.
+    if (!consumer?.isOpen || consumer.settler !== settler) throw new TaskqError('CLOSED', 'The consuming channel closed.');
+    await consumer.pause(); // every delivery sent before the pause has arrived
     const mine = this.waiting.filter((delivery) => delivery.settler === settler);
     this.waiting = this.waiting.filter((delivery) => delivery.settler !== settler);
     for (const delivery of mine) {
@@ -317,7 +348,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       }
     }
     settler.flush();
-    await channel.checkQueue(queue);
+    await settler.channel.checkQueue(queue);
   }
 
   private runNow(queue: string, message: ConsumeMessage, settler: ChannelSettler, alone: boolean): void {
@@ -343,9 +374,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.inFlight--;
     if (alone) {
       this.soloRunning = false;
-      // Deliveries resume at the full window (a closed channel's next generation sets its own).
-      // (one queue: per-consumer prefetch, no channel-wide limit; several: the shared window).
-      settler.channel.prefetch(this.queues.length > 1 ? this.prefetch : 0, true).catch(() => undefined);
+      // Deliveries resume (a closed channel's next generation consumes by itself).
+      if (this.consumer?.settler === settler) this.consumer.resume().catch(() => undefined);
     }
     this.startWaiting();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
@@ -543,7 +573,16 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const app = this.ports;
     const queues = this.queues.map((name) => {
       const decl = app.router.queue(name);
-      return decl.maxPriority ? `${name} (max priority ${decl.maxPriority})` : name;
+      const bands = app.router.consumeQueues(name);
+      if (bands.length > 1)
+        return `${name} (quorum, priority bands: ${[...bands]
+          .reverse()
+          .map((band) => band.name)
+          .join(', ')})`;
+      const type = decl.queueType === 'quorum' ? 'quorum' : undefined;
+      const priority = decl.maxPriority && decl.queueType !== 'quorum' ? `max priority ${decl.maxPriority}` : undefined;
+      const notes = [type, priority].filter(Boolean);
+      return notes.length > 0 ? `${name} (${notes.join(', ')})` : name;
     });
     const tasks = app.tasks.names();
     app.logger.info(
@@ -567,6 +606,16 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       ].join('\n'),
     );
   }
+}
+
+/** Band ranks of the band queues in `groups` (each the consume list of one queue, highest band first). */
+function bandRanks(groups: readonly (readonly QueueDeclaration[])[]): Map<string, number> | undefined {
+  if (groups.every((group) => group.length < 2)) return undefined;
+  const ranks = new Map<string, number>();
+  for (const group of groups) {
+    for (const [i, queue] of group.entries()) ranks.set(queue.name, group.length - 1 - i);
+  }
+  return ranks;
 }
 
 function checkConcurrency(value: number): number {
