@@ -14,6 +14,7 @@ import { runHostileFlood, runHostileInWorkerProcess } from './hostile-flood';
 import { DEEP_YAML_KIND, HOSTILE_KINDS } from './hostile-messages';
 import { runPoisonCrash } from './poison-crash';
 import { runBeatOutage } from './beat-outage';
+import { runClusterFailover, type ClusterFault } from './cluster-failover';
 import { expectedValue, runRedisOutage } from './redis-outage';
 import { waitUntil } from './waiting';
 
@@ -410,4 +411,24 @@ describe('fault suite (real RabbitMQ faults)', () => {
     expect(run.duplicates.length).toBeLessThanOrEqual(1);
     expect(run.resumeSeconds).toBeLessThan(15);
   }, 180_000);
+
+  describe('a 3-node RabbitMQ cluster (pnpm cluster: 127.0.0.1:5681-5683, beside the main broker)', () => {
+    const CLUSTER_TASKS = Number(process.env['FAULT_CLUSTER_TASKS'] ?? 5000);
+    const cases: Array<[string, ClusterFault]> = [
+      ['kill -9 of the quorum leader node under publish and consume: nothing confirmed lost', 'leader'],
+      ["kill -9 of the worker's node: it reconnects to another node and drains the queue", 'worker-node'],
+      ['a killed follower restarted under load rejoins; nothing lost', 'restart'],
+    ];
+    it.each(cases)(
+      '%s',
+      async (_name, fault) => {
+        const run = await runClusterFailover(fault, CLUSTER_TASKS);
+        record(run);
+        expect(run.lost).toBe(0);
+        expect(run.confirmed + run.rejected).toBe(CLUSTER_TASKS);
+        expect(run.confirmed).toBeGreaterThan(CLUSTER_TASKS / 2);
+      },
+      600_000,
+    );
+  });
 });
