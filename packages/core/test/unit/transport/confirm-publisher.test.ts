@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { ConfirmChannel, Options } from 'amqplib';
-import { BrokerError } from '../../../src/errors';
+import { BrokerError, PublishRejectedError } from '../../../src/errors';
 import type { ChannelSource } from '../../../src/transport/channel-source';
-import { ConfirmPublisher } from '../../../src/transport/confirm-publisher';
+import { ConfirmPublisher, NACK_REPUBLISHES } from '../../../src/transport/confirm-publisher';
 
 type Confirm = (err: Error | null) => void;
 
@@ -27,8 +27,15 @@ class FakeChannel extends EventEmitter {
   confirmAll(): void {
     for (const confirm of this.confirms.splice(0)) confirm(null);
   }
+  /** basic.nack for every outstanding publish (amqplib's error for it). */
+  nackAll(): void {
+    for (const confirm of this.confirms.splice(0)) confirm(new Error('message nacked'));
+  }
+  closed = false;
   async waitForConfirms(): Promise<void> {}
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }
 
 function publisherOver(channels: FakeChannel[], sendTimeoutMs = 30_000): ConfirmPublisher {
@@ -97,5 +104,52 @@ describe('ConfirmPublisher with a full write buffer', () => {
     expect([...fresh.published].sort()).toEqual(['first', 'x', 'y']);
     fresh.confirmAll();
     await expect(Promise.all([first, ...waiting])).resolves.toBeDefined();
+  });
+});
+
+describe('ConfirmPublisher and nacks (RabbitMQ 3.10 nacks every publish of a channel that raced a quorum leader election)', () => {
+  it('retires a channel that nacked and publishes the nacked message again on a fresh one', async () => {
+    jest.useFakeTimers();
+    try {
+      const nacking = new FakeChannel(100);
+      const fresh = new FakeChannel(100);
+      const publisher = publisherOver([nacking, fresh]);
+      const sent = send(publisher, 'order-1');
+      await jest.advanceTimersByTimeAsync(0);
+      nacking.nackAll();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(nacking.closed).toBe(true); // closed once the confirms it owed were in
+      await jest.advanceTimersByTimeAsync(100); // the first re-publish waits 0.1 s
+      expect(fresh.published).toEqual(['order-1']);
+      fresh.confirmAll();
+      await expect(sent).resolves.toBeUndefined();
+      // Later publishes use the fresh channel, never the retired one.
+      const next = send(publisher, 'order-2');
+      expect(fresh.published).toEqual(['order-1', 'order-2']);
+      expect(nacking.published).toEqual(['order-1']);
+      fresh.confirmAll();
+      await next;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('gives up after NACK_REPUBLISHES re-publishes that were all nacked: PublishRejectedError, no loop', async () => {
+    jest.useFakeTimers();
+    try {
+      const channels = Array.from({ length: NACK_REPUBLISHES + 1 }, () => new FakeChannel(100));
+      const publisher = publisherOver([...channels]);
+      const outcome = send(publisher, 'full-queue').catch((err: unknown) => err);
+      for (const channel of channels) {
+        await jest.advanceTimersByTimeAsync(0);
+        while (channel.confirms.length === 0) await jest.advanceTimersByTimeAsync(100);
+        channel.nackAll();
+      }
+      const error = await outcome;
+      expect(error).toBeInstanceOf(PublishRejectedError);
+      expect(channels.map((channel) => channel.published.length)).toEqual(channels.map(() => 1));
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
