@@ -2,7 +2,9 @@
 /**
  * A 3-node RabbitMQ cluster on loopback, beside the main broker and never touching it: nodes
  * rmq1@localhost … rmq3@localhost on AMQP ports 5681–5683 (distribution ports 25681–25683), their
- * data under .cluster/ in the repository (or $TASKQ_CLUSTER_DIR), their own Erlang cookie (so they
+ * data under ~/.cache/taskq-cluster (or $TASKQ_CLUSTER_DIR) — one place per user, so every checkout
+ * of the repository (a fresh clone for CI, say) finds and reuses the same running cluster instead of
+ * colliding with it on the ports — their own Erlang cookie (so they
  * can never reach or join the node on 5672). For trying failover on a laptop and for the tests.
  *
  *   node scripts/rabbitmq-cluster.js start          start the three nodes and join them (≈ 20 s)
@@ -22,9 +24,10 @@ const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } 
 const net = require('node:net');
 const { join } = require('node:path');
 const { randomBytes } = require('node:crypto');
+const { homedir } = require('node:os');
 
 const BIN = '/usr/lib/rabbitmq/bin';
-const ROOT = process.env.TASKQ_CLUSTER_DIR ?? join(__dirname, '..', '.cluster');
+const ROOT = process.env.TASKQ_CLUSTER_DIR ?? join(homedir(), '.cache', 'taskq-cluster');
 const NODES = [1, 2, 3].map((n) => ({
   n,
   name: `rmq${n}@localhost`,
@@ -268,7 +271,16 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(`taskq cluster: ${err.message}`);
-  process.exit(1);
-});
+/** The pid of node `n` (1–3) from its own pid file, or undefined when it is not running (for tests). */
+function nodePid(n) {
+  return pidOf(NODES[n - 1]);
+}
+
+module.exports = { nodePid, NODES };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`taskq cluster: ${err.message}`);
+    process.exit(1);
+  });
+}

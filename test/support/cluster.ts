@@ -1,6 +1,5 @@
 import * as amqp from 'amqplib';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -40,8 +39,8 @@ export async function killNode(n: 1 | 2 | 3): Promise<void> {
  * by the pid in its own pid file; returns when the signal was sent.
  */
 export function killNodeNow(n: 1 | 2 | 3): void {
-  const dir = process.env['TASKQ_CLUSTER_DIR'] ?? join(__dirname, '..', '..', '.cluster');
-  const pid = Number(readFileSync(join(dir, `rmq${n}`, 'rabbit.pid'), 'utf8').trim());
+  const pid = (require(SCRIPT) as { nodePid: (n: number) => number | undefined }).nodePid(n);
+  if (pid === undefined) throw new Error(`rmq${n}@localhost is not running`);
   process.kill(pid, 'SIGKILL');
 }
 
