@@ -324,7 +324,11 @@ export class Beat extends EventEmitter<BeatEventMap> {
   }
 
   private declareStateQueue(): Promise<void> {
-    // x-max-length 1 with RabbitMQ's default overflow (drop-head): a new state pushes out the old one.
+    // x-max-length 1 with the default overflow (drop-head): a new state pushes out the old one. Of
+    // the app's default queue type, so on a cluster of quorum queues the state survives a node's
+    // loss; never dead-lettered (a pushed-out state is no failure) and without a delivery limit
+    // (every new leader reads the state and puts it back: a delivery each time).
+    const quorum = this.app.router.config.defaults.queueType === 'quorum';
     return this.transport.ensureQueue({
       name: this.stateQueue,
       durable: true,
@@ -333,6 +337,7 @@ export class Beat extends EventEmitter<BeatEventMap> {
       maxLength: 1,
       exchange: undefined,
       bindingKeys: [],
+      ...(quorum && { queueType: 'quorum', deadLetter: false }),
     });
   }
 

@@ -79,9 +79,10 @@ export interface QueueDeclaration {
   maxLength?: number;
   /**
    * Where rejected or expired messages go (`x-dead-letter-exchange` / `-routing-key`). A quorum queue
-   * without it dead-letters to the app's dead-letter queue (`deadLetterQueue`, `taskq.dead`).
+   * without it dead-letters to the app's dead-letter queue (`deadLetterQueue`, `taskq.dead`); `false`
+   * means nowhere, not even there (taskq's own bookkeeping queues, such as beat's state).
    */
-  deadLetter?: { exchange: string; routingKey?: string };
+  deadLetter?: { exchange: string; routingKey?: string } | false;
   /**
    * The exchange the queue is bound to; `undefined` means only the default exchange `''`, which
    * reaches every queue by its own name.

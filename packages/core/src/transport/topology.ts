@@ -83,7 +83,7 @@ export class Topology {
 
   /** A quorum queue without a `deadLetter` target dead-letters to the app's dead-letter queue (see toAssertQueueOptions). */
   private defaultDeadLetterApplies(queue: QueueDeclaration): boolean {
-    return queue.queueType === 'quorum' && queue.name !== this.deadLetterQueue?.name;
+    return queue.queueType === 'quorum' && queue.deadLetter === undefined && queue.name !== this.deadLetterQueue?.name;
   }
 
   private async declareQueue(queue: QueueDeclaration): Promise<void> {

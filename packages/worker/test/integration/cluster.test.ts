@@ -2,8 +2,8 @@ import * as amqp from 'amqplib';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, silentLogger, type TaskqApp } from '@taskq/core';
-import { Worker } from '../../src';
+import { createApp, every, silentLogger, type TaskqApp } from '@taskq/core';
+import { Beat, Worker } from '../../src';
 import { uniqueName } from '../../../../test/support/broker';
 import {
   CLUSTER_NODES,
@@ -154,6 +154,40 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
         60_000,
       );
       for (let i = 0; i < 10; i++) expect(ran.get(`d-${i}`)! - sentAt).toBeGreaterThanOrEqual(5000); // never early
+    } finally {
+      await restartNode(1);
+    }
+  }, 180_000);
+
+  it('beat on quorum queues: its state survives the death of the node leading the state queue', async () => {
+    const queue = queueName('cluster-beat');
+    const dead = queueName('cluster-beat-dead');
+    const name = uniqueName('cb');
+    queues.push(`taskq.beat.${name}.state`);
+    const routes = { '_defaults.yaml': 'queueType: quorum\n', 'q.yaml': `queue: ${queue}\ntasks: [beat.*]\n` };
+    const first = appWith(1, routes, dead);
+    first.schedule('tick', { schedule: every(1), task: 'beat.tick', options: { queue } });
+    const leader = new Beat(first, { name, standbyPollMs: 200 });
+    cleanups.unshift(() => leader.stop());
+    const sent: string[] = [];
+    leader.on('sent', (_entry, slot) => sent.push(slot.toISOString()));
+    await leader.start();
+    await eventually(() => sent.length >= 2, 'two slots sent');
+    expect(await leaderOf(`taskq.beat.${name}.state`)).toBe(1); // a quorum queue, led by node 1
+    await leader.stop();
+    killNodeNow(1);
+    try {
+      // A beat on another node reads the state the first one left, through the surviving nodes.
+      const second = appWith(2, routes, dead);
+      second.schedule('tick', { schedule: every(1), task: 'beat.tick', options: { queue } });
+      const follower = new Beat(second, { name, standbyPollMs: 200 });
+      cleanups.unshift(() => follower.stop());
+      const resumed: string[] = [];
+      follower.on('sent', (_entry, slot) => resumed.push(slot.toISOString()));
+      await follower.start();
+      await eventually(() => resumed.length >= 2, 'the second beat to send two slots', 30_000);
+      // It went on from the state: no slot the first beat sent was sent again.
+      expect(resumed.filter((slot) => sent.includes(slot))).toEqual([]);
     } finally {
       await restartNode(1);
     }
