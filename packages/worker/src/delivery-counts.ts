@@ -5,12 +5,19 @@ import { DELIVERY_COUNT_HEADERS } from '@taskq/core/internal';
  * Counts a worker keeps in the headers of the copies it re-publishes, and the decisions they
  * drive. Pure, so each row is unit-tested without a broker.
  *
- * The broker only says whether a message was delivered before (`redelivered`), not how often. A
- * worker that receives a redelivered message therefore re-publishes it, confirmed, with
+ * A classic queue only says whether a message was delivered before (`redelivered`), not how
+ * often. A worker that receives a redelivered message therefore re-publishes it, confirmed, with
  * `x-taskq-redeliveries` one higher, and acks the original; the copy runs alone (no other task
  * beside it on that worker), so a crash while it runs is its own. The count lives in the
  * message, in the broker: it survives the death of every worker that held it, on any machine.
+ *
+ * A quorum queue counts by itself: a redelivery carries `x-delivery-count` (1, 2, …), kept by the
+ * broker. There the redelivered message itself runs alone — no copy, no window between a copy's
+ * confirm and the original's ack — and the queue's `x-delivery-limit` is the broker's backstop.
  */
+
+/** The header in which a quorum queue counts a message's earlier deliveries (absent on the first). */
+export const BROKER_DELIVERY_COUNT = 'x-delivery-count';
 
 /** The default number of redeliveries after which a message is dead-lettered as `worker-crash`. */
 export const DEFAULT_MAX_REDELIVERIES = 3;
@@ -36,13 +43,24 @@ export type RedeliveryDecision =
   /** Redelivered as often as allowed: dead-letter it (`worker-crash`). */
   | { kind: 'give-up'; redeliveries: number };
 
+/**
+ * @param brokerCounts - the message came from a quorum queue, whose `x-delivery-count` header the
+ * broker sets (trusted only there: on a classic queue any publisher could write it)
+ */
 export function decideRedelivery(
   redelivered: boolean,
   headers: Record<string, unknown> | undefined,
   maxRedeliveries: number,
+  brokerCounts = false,
 ): RedeliveryDecision {
   const counted = countHeader(headers, DELIVERY_COUNT_HEADERS.redeliveries);
   if (!redelivered) return counted > 0 ? { kind: 'run-alone', redeliveries: counted } : { kind: 'run' };
+  const fromBroker = brokerCounts ? countHeader(headers, BROKER_DELIVERY_COUNT) : 0;
+  if (fromBroker > 0) {
+    // Earlier hops through classic queues (a counted copy) add to the broker's count.
+    const redeliveries = counted + fromBroker;
+    return redeliveries >= maxRedeliveries ? { kind: 'give-up', redeliveries } : { kind: 'run-alone', redeliveries };
+  }
   const redeliveries = counted + 1;
   return redeliveries >= maxRedeliveries ? { kind: 'give-up', redeliveries } : { kind: 'recount', redeliveries };
 }

@@ -64,6 +64,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   private readonly consumed: readonly QueueDeclaration[];
   /** The band of each band queue consumed (highest = most urgent); undefined when no queue has bands. */
   private readonly ranks: ReadonlyMap<string, number> | undefined;
+  /** The consumed queues that are quorum queues: their redeliveries carry the broker's own count. */
+  private readonly quorumQueues: ReadonlySet<string>;
   readonly concurrency: number;
   /** Messages the broker may hand this worker before it acks: concurrency × prefetchMultiplier. */
   readonly prefetch: number;
@@ -115,6 +117,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const groups = this.queues.map((queue) => ports.router.consumeQueues(queue));
     this.consumed = groups.flat();
     this.ranks = bandRanks(groups);
+    this.quorumQueues = new Set(this.consumed.filter((queue) => queue.queueType === 'quorum').map((queue) => queue.name));
     this.concurrency = checkConcurrency(options.concurrency ?? defaultConcurrency());
     this.prefetch = prefetchFor(this.concurrency, options.prefetchMultiplier ?? 1);
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -277,10 +280,20 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     // amqplib builds headers by assignment, so a header named __proto__ becomes their prototype:
     // from here on only own properties are headers.
     message.properties.headers = ownHeaders(message.properties.headers);
-    const alone = !message.fields.redelivered && countHeader(message.properties.headers, DELIVERY_COUNT_HEADERS.redeliveries) > 0;
+    const alone = this.runsAlone(queue, message);
     // Arrival (priority) order is kept: a delivery waits while others wait before it.
     if (this.waiting.length === 0 && this.canStart(alone)) this.run(queue, message, settler, alone);
     else this.wait({ queue, message, settler, alone, rank: this.ranks?.get(queue) ?? 0 });
+  }
+
+  /**
+   * A delivery that came back after its worker died runs alone: a counted copy (classic queues), or
+   * the redelivered message itself when its quorum queue counted the delivery (`x-delivery-count`).
+   */
+  private runsAlone(queue: string, message: ConsumeMessage): boolean {
+    const { headers } = message.properties;
+    if (!message.fields.redelivered) return countHeader(headers, DELIVERY_COUNT_HEADERS.redeliveries) > 0;
+    return this.quorumQueues.has(queue) && decideRedelivery(true, headers, this.maxRedeliveries, true).kind === 'run-alone';
   }
 
   /**
@@ -447,7 +460,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const task = this.ports.tasks.find(request.name);
     if (!task) return this.failures.unknownTask(queue, message, request);
 
-    const redelivery = decideRedelivery(message.fields.redelivered, message.properties.headers, this.maxRedeliveries);
+    const redelivery = decideRedelivery(
+      message.fields.redelivered,
+      message.properties.headers,
+      this.maxRedeliveries,
+      this.quorumQueues.has(queue),
+    );
     if (redelivery.kind === 'recount') return this.failures.recount(queue, message, request, redelivery.redeliveries);
     if (redelivery.kind === 'give-up') {
       const error = new TaskqError(

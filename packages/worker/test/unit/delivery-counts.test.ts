@@ -29,6 +29,19 @@ describe('redelivery decisions (the count lives in the message, in the broker)',
     expect(decideRedelivery(true, {}, 1)).toEqual({ kind: 'give-up', redeliveries: 1 });
   });
 
+  it("on a quorum queue, trusts the broker's x-delivery-count: the message itself runs alone, no copy", () => {
+    expect(decideRedelivery(true, { 'x-delivery-count': 1 }, 3, true)).toEqual({ kind: 'run-alone', redeliveries: 1 });
+    expect(decideRedelivery(true, { 'x-delivery-count': 2 }, 3, true)).toEqual({ kind: 'run-alone', redeliveries: 2 });
+    expect(decideRedelivery(true, { 'x-delivery-count': 3 }, 3, true)).toEqual({ kind: 'give-up', redeliveries: 3 });
+    // A copy counted on a classic queue before adds its count.
+    expect(decideRedelivery(true, { 'x-delivery-count': 1, [REDELIVERIES]: 2 }, 3, true)).toEqual({ kind: 'give-up', redeliveries: 3 });
+    // First deliveries carry no broker count.
+    expect(decideRedelivery(false, {}, 3, true)).toEqual({ kind: 'run' });
+    // Without the broker's count (absent, or a classic queue where any publisher could write it): recount.
+    expect(decideRedelivery(true, {}, 3, true)).toEqual({ kind: 'recount', redeliveries: 1 });
+    expect(decideRedelivery(true, { 'x-delivery-count': 5 }, 3, false)).toEqual({ kind: 'recount', redeliveries: 1 });
+  });
+
   it('reads hostile count headers as 0, and only own properties', () => {
     for (const value of ['2', -1, 1.5, NaN, null, { n: 2 }, Number.MAX_VALUE]) {
       expect(countHeader({ [REDELIVERIES]: value }, REDELIVERIES)).toBe(0);
