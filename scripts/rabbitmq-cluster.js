@@ -130,7 +130,8 @@ function pidOf(node) {
 
 async function startNode(node) {
   if (pidOf(node) && (await portOpen(node.port))) return;
-  execFileSync(join(BIN, 'rabbitmq-server'), ['-detached'], { env: env(node), stdio: 'ignore' });
+  // In the node's own directory: a crashing node writes erl_crash.dump and MnesiaCore files to its cwd.
+  execFileSync(join(BIN, 'rabbitmq-server'), ['-detached'], { env: env(node), stdio: 'ignore', cwd: node.dir });
   // await_startup fails at once until the node has registered with epmd: ask again until it answers.
   const deadline = Date.now() + 90_000;
   for (;;) {
