@@ -165,12 +165,17 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
     const name = uniqueName('cb');
     queues.push(`taskq.beat.${name}.state`);
     const routes = { '_defaults.yaml': 'queueType: quorum\n', 'q.yaml': `queue: ${queue}\ntasks: [beat.*]\n` };
-    const first = appWith(1, routes, dead);
-    first.schedule('tick', { schedule: every(1), task: 'beat.tick', options: { queue } });
-    const leader = new Beat(first, { name, standbyPollMs: 200 });
-    cleanups.unshift(() => leader.stop());
-    const sent: string[] = [];
-    leader.on('sent', (_entry, slot) => sent.push(slot.toISOString()));
+    /** A beat of group `name` on the cluster (nodes from `first` round), and the slots it sends. */
+    const beatOn = (first: 1 | 2 | 3): { beat: Beat; sent: string[] } => {
+      const app = appWith(first, routes, dead);
+      app.schedule('tick', { schedule: every(1), task: 'beat.tick', options: { queue } });
+      const beat = new Beat(app, { name, standbyPollMs: 200 });
+      cleanups.unshift(() => beat.stop());
+      const sent: string[] = [];
+      beat.on('sent', (_entry, slot) => sent.push(slot.toISOString()));
+      return { beat, sent };
+    };
+    const { beat: leader, sent } = beatOn(1);
     await leader.start();
     await eventually(() => sent.length >= 2, 'two slots sent');
     expect(await leaderOf(`taskq.beat.${name}.state`)).toBe(1); // a quorum queue, led by node 1
@@ -178,12 +183,7 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
     killNodeNow(1);
     try {
       // A beat on another node reads the state the first one left, through the surviving nodes.
-      const second = appWith(2, routes, dead);
-      second.schedule('tick', { schedule: every(1), task: 'beat.tick', options: { queue } });
-      const follower = new Beat(second, { name, standbyPollMs: 200 });
-      cleanups.unshift(() => follower.stop());
-      const resumed: string[] = [];
-      follower.on('sent', (_entry, slot) => resumed.push(slot.toISOString()));
+      const { beat: follower, sent: resumed } = beatOn(2);
       await follower.start();
       await eventually(() => resumed.length >= 2, 'the second beat to send two slots', 30_000);
       // It went on from the state: no slot the first beat sent was sent again.

@@ -1,20 +1,8 @@
 import { Producer } from '../../../src/producer';
-import { Router, validateRoutingConfig, type QueueDeclaration, type RawRoutingDocument } from '../../../src/routing';
+import type { QueueDeclaration } from '../../../src/routing';
 import { createSerializerRegistry } from '../../../src/serialization';
 import type { Transport } from '../../../src/transport';
-
-/** A router over queue files given as `{ '/cfg/name.yaml': settings }`, in that order. */
-function routerFor(files: Record<string, unknown>, defaults?: unknown): Router {
-  const docs: RawRoutingDocument[] = Object.entries(files).map(([file, data]) => ({ file, kind: 'queue', data }));
-  if (defaults) docs.unshift({ file: '/cfg/_defaults.yaml', kind: 'defaults', data: defaults });
-  return new Router(validateRoutingConfig(docs));
-}
-
-const router = routerFor({
-  '/cfg/orders.yaml': { queueType: 'quorum', maxPriority: 9, exchange: 'shop', tasks: ['orders.*'] },
-  '/cfg/plain.yaml': { queueType: 'quorum', tasks: ['plain.*'] },
-  '/cfg/classic.yaml': { tasks: ['classic.*'] },
-});
+import { bandRouter as router } from '../routing/band-fixtures';
 
 describe('Producer: publishing to priority bands', () => {
   function producerWith(ready: boolean) {

@@ -1,17 +1,5 @@
-import { Router, pickPriorityBand, validateRoutingConfig, type RawRoutingDocument } from '../../../src/routing';
-
-/** A router over queue files given as `{ '/cfg/name.yaml': settings }`, in that order. */
-function routerFor(files: Record<string, unknown>, defaults?: unknown): Router {
-  const docs: RawRoutingDocument[] = Object.entries(files).map(([file, data]) => ({ file, kind: 'queue', data }));
-  if (defaults) docs.unshift({ file: '/cfg/_defaults.yaml', kind: 'defaults', data: defaults });
-  return new Router(validateRoutingConfig(docs));
-}
-
-const router = routerFor({
-  '/cfg/orders.yaml': { queueType: 'quorum', maxPriority: 9, exchange: 'shop', tasks: ['orders.*'] },
-  '/cfg/plain.yaml': { queueType: 'quorum', tasks: ['plain.*'] },
-  '/cfg/classic.yaml': { tasks: ['classic.*'] },
-});
+import { pickPriorityBand } from '../../../src/routing';
+import { bandRouter as router, routerFor } from './band-fixtures';
 
 describe('Router: priority bands', () => {
   it('carries the band targets on the resolved route: the lowest through the exchange, the others by name', () => {

@@ -1,22 +1,10 @@
 import type { Channel } from 'amqplib';
 import { silentLogger } from '../../../src';
-import { Router, validateRoutingConfig, type QueueDeclaration, type RawRoutingDocument } from '../../../src/routing';
+import type { QueueDeclaration } from '../../../src/routing';
 import { toAssertQueueOptions } from '../../../src/transport';
 import type { ChannelSource } from '../../../src/transport/channel-source';
 import { Topology } from '../../../src/transport/topology';
-
-/** A router over queue files given as `{ '/cfg/name.yaml': settings }`, in that order. */
-function routerFor(files: Record<string, unknown>, defaults?: unknown): Router {
-  const docs: RawRoutingDocument[] = Object.entries(files).map(([file, data]) => ({ file, kind: 'queue', data }));
-  if (defaults) docs.unshift({ file: '/cfg/_defaults.yaml', kind: 'defaults', data: defaults });
-  return new Router(validateRoutingConfig(docs));
-}
-
-const router = routerFor({
-  '/cfg/orders.yaml': { queueType: 'quorum', maxPriority: 9, exchange: 'shop', tasks: ['orders.*'] },
-  '/cfg/plain.yaml': { queueType: 'quorum', tasks: ['plain.*'] },
-  '/cfg/classic.yaml': { tasks: ['classic.*'] },
-});
+import { bandRouter as router, routerFor } from '../routing/band-fixtures';
 
 describe('toAssertQueueOptions', () => {
   const quorum: QueueDeclaration = {
