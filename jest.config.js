@@ -22,6 +22,7 @@ const CONFORMANCE = [
   'packages/worker/test/integration/failure-paths.test.ts',
   'packages/worker/test/integration/signing.test.ts',
   'packages/worker/test/integration/time-limits.test.ts',
+  'packages/worker/test/integration/quorum-redeliveries.test.ts',
 ];
 
 module.exports = {

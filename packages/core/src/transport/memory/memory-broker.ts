@@ -141,6 +141,13 @@ export class MemoryBroker {
       this.touch(existing);
       return existing;
     }
+    if (settings.arguments['x-queue-type'] === 'quorum' && settings.arguments['x-max-priority'] !== undefined) {
+      // RabbitMQ before 4 has no priorities on quorum queues (rabbit_quorum_queue refuses the argument).
+      throw new BrokerRefusal(
+        406,
+        `PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue '${name}' in vhost '/' of queue type rabbit_quorum_queue`,
+      );
+    }
     const queueName = name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : name;
     const queue = new MemoryQueue(queueName, settings, settings.exclusive ? connection : undefined);
     this.queues.set(queueName, queue);
@@ -211,9 +218,21 @@ export class MemoryBroker {
     return targets.size;
   }
 
-  /** A message back from a consumer (requeued, or its channel closed): back in its place, flagged redelivered. */
+  /**
+   * A message back from a consumer (requeued, or its channel closed): back in its place, flagged
+   * redelivered. A quorum queue counts it in `x-delivery-count` and, past its `x-delivery-limit`,
+   * dead-letters it (reason `delivery_limit`) instead.
+   */
   requeue(queue: MemoryQueue, message: StoredMessage): void {
     if (this.queues.get(queue.name) !== queue) return; // the queue was deleted meanwhile
+    if (queue.quorum) {
+      const count = countOf(message.properties.headers) + 1;
+      message.properties = { ...message.properties, headers: { ...message.properties.headers, 'x-delivery-count': count } };
+      if (queue.deliveryLimit !== undefined && count > queue.deliveryLimit) {
+        this.deadLetter(queue, message, 'delivery_limit');
+        return;
+      }
+    }
     message.redelivered = true;
     queue.requeue(message);
     this.kick(queue);
@@ -421,4 +440,10 @@ function inequivalent(arg: string, kind: string, name: string, received: unknown
     406,
     `PRECONDITION_FAILED - inequivalent arg '${arg}' for ${kind} '${name}' in vhost '/': received '${String(received)}' but current is '${String(current)}'`,
   );
+}
+
+/** A quorum queue's count of a message's earlier deliveries (`x-delivery-count`, absent at first). */
+function countOf(headers: Record<string, unknown> | undefined): number {
+  const count = headers?.['x-delivery-count'];
+  return typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? count : 0;
 }

@@ -5,7 +5,8 @@ export interface StoredMessage {
   /** Arrival order in the broker; a requeued message keeps it and so goes back to its place. */
   readonly seq: number;
   readonly content: Buffer;
-  readonly properties: MessageProperties;
+  /** Replaced (never changed in place) when a quorum queue counts a redelivery in its headers. */
+  properties: MessageProperties;
   readonly exchange: string;
   readonly routingKey: string;
   redelivered: boolean;
@@ -45,6 +46,10 @@ export class MemoryQueue {
   readonly deadLetterRoutingKey: string | undefined;
   readonly expiresMs: number | undefined;
   readonly maxLength: number | undefined;
+  /** `x-queue-type: quorum`: redeliveries are counted in `x-delivery-count`. */
+  readonly quorum: boolean;
+  /** A quorum queue's `x-delivery-limit`: past it a returned message is dead-lettered. */
+  readonly deliveryLimit: number | undefined;
   readonly consumers: QueueConsumer[] = [];
   /** Deliveries of this queue not yet acked (kept by the channels; counted here for `idle`). */
   unacked = 0;
@@ -71,6 +76,8 @@ export class MemoryQueue {
     this.deadLetterRoutingKey = typeof args['x-dead-letter-routing-key'] === 'string' ? args['x-dead-letter-routing-key'] : undefined;
     this.expiresMs = numberArg(args['x-expires']);
     this.maxLength = numberArg(args['x-max-length']);
+    this.quorum = args['x-queue-type'] === 'quorum';
+    this.deliveryLimit = this.quorum ? numberArg(args['x-delivery-limit']) : undefined;
     this.levels = Array.from({ length: this.maxPriority + 1 }, () => []);
   }
 

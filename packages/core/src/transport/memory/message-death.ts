@@ -6,7 +6,7 @@ import type { StoredMessage } from './memory-queue';
  */
 
 /** Why a message was dead-lettered (RabbitMQ's `x-death` reasons). */
-export type DeathReason = 'rejected' | 'expired' | 'maxlen';
+export type DeathReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 /** The shorter of the queue's TTL and the message's `expiration` (a string of milliseconds). */
 export function effectiveTtl(queueTtl: number | undefined, expiration: unknown): number | undefined {

@@ -114,6 +114,34 @@ describe('memory broker', () => {
     expect(got[4]!.fields.redelivered).toBe(false);
   });
 
+  it('a quorum queue counts redeliveries in x-delivery-count and dead-letters past x-delivery-limit', async () => {
+    const ch = await channel();
+    await ch.assertQueue('dead');
+    await ch.assertQueue('q', {
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 1, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' },
+    });
+    ch.sendToQueue('q', Buffer.from('poison'));
+    const got = await collect(ch, 'q', 1);
+    await until(() => got.length === 1);
+    expect(got[0]!.properties.headers?.['x-delivery-count']).toBeUndefined(); // absent on the first delivery
+    ch.nack(got[0]!, false, true);
+    await until(() => got.length === 2);
+    expect(got[1]!.fields.redelivered).toBe(true);
+    expect(got[1]!.properties.headers?.['x-delivery-count']).toBe(1);
+    ch.nack(got[1]!, false, true); // past the limit of 1: dead-lettered, not redelivered
+    await settle();
+    expect(got).toHaveLength(2);
+    const letter = await ch.get('dead');
+    expect(letter ? letter.properties.headers?.['x-first-death-reason'] : 'no dead letter').toBe('delivery_limit');
+  });
+
+  it('refuses x-max-priority on a quorum queue, as RabbitMQ 3.x does (406)', async () => {
+    const ch = await channel();
+    await expect(ch.assertQueue('q', { arguments: { 'x-queue-type': 'quorum', 'x-max-priority': 5 } })).rejects.toMatchObject({
+      code: 406,
+    });
+  });
+
   it('puts unacked deliveries back, redelivered, when their channel closes; a new consumer gets them', async () => {
     const first = await channel();
     await first.assertQueue('q');
