@@ -72,7 +72,10 @@ describe('redeliveries counted by a quorum queue', () => {
     expect(runs.filter((run) => run.id === 'suspect')).toEqual([{ id: 'suspect', redelivered: true, beside: 0 }]);
     expect(runs.map((run) => run.id)).not.toContain('hopeless');
     let letter: GetMessage | false = false;
-    await BrokerFixture.eventually(async () => (letter = await broker.get(dead)) !== false, 'the dead letter');
+    await BrokerFixture.eventually(async () => {
+      letter = await broker.get(dead);
+      return letter !== false;
+    }, 'the dead letter');
     const headers = (letter as unknown as GetMessage).properties.headers!;
     expect(headers['id']).toBe('hopeless');
     expect(headers['x-taskq-reason']).toBe('worker-crash');
