@@ -277,7 +277,7 @@ function nodePid(n) {
   return pidOf(NODES[n - 1]);
 }
 
-module.exports = { nodePid, NODES };
+module.exports = { nodePid, portOpen, NODES };
 
 if (require.main === module) {
   main().catch((err) => {

@@ -4,7 +4,8 @@
  * broker, in one run, alternating which side goes first, so the ratios mean something on a noisy
  * machine. `pnpm bench` (about 25 minutes) or `pnpm bench -- --quick` (a few minutes).
  * Env: BENCH_N (messages per publish/drain run), BENCH_MEM_N (memory run), BENCH_ROUNDS,
- * BENCH_ONLY=publish,drain,… (a subset), BENCH_IO_N (I/O-bound run), BENCH_SKIP_CELERY=1. Writes docs/BENCHMARKS.md and
+ * BENCH_ONLY=publish,drain,… (a subset), BENCH_IO_N (I/O-bound run), BENCH_SKIP_CELERY=1, BENCH_CLUSTER_N (cluster run;
+ * the `cluster` scenario starts `pnpm cluster` if it is down, and stops it after). Writes docs/BENCHMARKS.md and
  * docs/benchmarks.svg. Not part of `pnpm test`: nothing here asserts timings.
  */
 'use strict';
@@ -21,6 +22,7 @@ const { priorityScenario } = require('./scenarios/priority');
 const { memoryScenario } = require('./scenarios/memory');
 const { celeryScenario } = require('./scenarios/celery');
 const { ioBoundScenario } = require('./scenarios/io-bound');
+const { clusterScenario } = require('./scenarios/cluster');
 
 const quick = process.argv.includes('--quick');
 const settings = {
@@ -38,6 +40,7 @@ const SCENARIOS = {
   memory: memoryScenario,
   celery: (s) => (process.env.BENCH_SKIP_CELERY === '1' ? undefined : celeryScenario(s)),
   io: ioBoundScenario,
+  cluster: clusterScenario,
 };
 
 function machine() {
@@ -92,6 +95,13 @@ ${table()}
   \`taskq worker -c 100\` and \`-c 200\` (\`-l warn\`), \`children/raw-io-consumer.js\` (amqplib: decode, await, ack each) at prefetch
   100 and 200, and Celery 5.2 \`-P threads -c 100\`, \`-P gevent -c 100\`, \`-P prefork -c 2\` (its defaults), in an order reversed
   every round; timed from the first message taken to the last task finished (each task appends a byte to a file). Ideal = concurrency ÷ 20 ms.
+- **8 cluster**: on the 3-node cluster of \`pnpm cluster\` (RabbitMQ on 127.0.0.1:5681–5683; started for the run if it is down),
+  ${Number(process.env.BENCH_CLUSTER_N ?? (quick ? 5000 : 20000)).toLocaleString('en')} messages per run, everything connected to rmq1, where each
+  queue is declared (so rmq1 leads the quorum queues, with two followers). Three sides per round, the order reversed every round: raw amqplib and
+  taskq each on a quorum queue (\`x-queue-type: quorum\`, pre-declared; taskq uses it as it is), and taskq on a classic queue (durable,
+  x-max-priority 10, taskq's default). Publish as in 1 (batches of 500); drain as in 2: prefetch 2 (\`taskq worker -c 2\` vs \`children/raw-consumer.js\`, ack each)
+  and prefetch 100 (\`taskq worker -c 2 --prefetch-multiplier 50\`, batched acks, vs the raw consumer at prefetch 100 acking each).
+  Rows: taskq ÷ raw on quorum, and taskq quorum ÷ taskq classic (the cost of replication; not a taskq-vs-reference figure, so not charted).
 `;
 }
 

@@ -11,7 +11,10 @@ const BENCH_TASKS = path.join(__dirname, '..', 'tasks.js');
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** `taskq worker` on `queues`, as a user runs it (plus `extra` flags). */
-function taskqWorker(queues, { concurrency = 2, loglevel = 'warn', resultBackend = 'disabled', extra = [], env } = {}) {
+function taskqWorker(
+  queues,
+  { concurrency = 2, loglevel = 'warn', resultBackend = 'disabled', extra = [], env, broker = BROKER_URL } = {},
+) {
   return start(
     process.execPath,
     [
@@ -28,23 +31,20 @@ function taskqWorker(queues, { concurrency = 2, loglevel = 'warn', resultBackend
       '--result-backend',
       resultBackend,
       '--broker',
-      BROKER_URL,
+      broker,
       ...extra,
     ],
     env ? { env: { ...process.env, ...env } } : {},
   );
 }
 
-/** A bare amqplib consumer (children/raw-consumer.js). */
-function rawConsumer(queue, { serializer = 'json', prefetch = 2, ackEvery = 1, noDelay = true } = {}) {
-  return start(process.execPath, [
-    path.join(__dirname, '..', 'children', 'raw-consumer.js'),
-    queue,
-    serializer,
-    String(prefetch),
-    String(ackEvery),
-    String(noDelay),
-  ]);
+/** A bare amqplib consumer (children/raw-consumer.js), on the broker at `broker`. */
+function rawConsumer(queue, { serializer = 'json', prefetch = 2, ackEvery = 1, noDelay = true, broker = BROKER_URL } = {}) {
+  return start(
+    process.execPath,
+    [path.join(__dirname, '..', 'children', 'raw-consumer.js'), queue, serializer, String(prefetch), String(ackEvery), String(noDelay)],
+    { env: { ...process.env, TASKQ_BROKER_URL: broker } },
+  );
 }
 
 function start(command, args, options = {}) {

@@ -6,10 +6,13 @@ const { compareInRounds } = require('../lib/rounds');
 const { progress, record } = require('../lib/report');
 const { rate } = require('../lib/stats');
 
-/** Fill a fresh queue, start `launch(queue)`, time the drain from the first message taken to the last. */
-async function drainOnce(n, serializer, launch) {
-  const queue = queueName(`drain-${serializer}`);
-  await prefill(queue, n, { serializer });
+/**
+ * Fill a fresh queue, start `launch(queue)`, time the drain from the first message taken to the last.
+ * `url`, `queueOptions` and `what` or `queue` (the queue's name) are for the cluster scenario; the
+ * defaults are the main broker and taskq's own queue declaration.
+ */
+async function drainOnce(n, serializer, launch, { url, queueOptions, what = `drain-${serializer}`, queue = queueName(what) } = {}) {
+  await prefill(queue, n, { serializer, url, queueOptions });
   const consumer = launch(queue);
   let cpuAtStart = 0;
   let cpuAtEnd = 0;
@@ -18,13 +21,14 @@ async function drainOnce(n, serializer, launch) {
       onStart: () => (cpuAtStart = cpuSeconds(consumer.pid)),
       onEnd: () => (cpuAtEnd = cpuSeconds(consumer.pid)),
       alive: consumer.alive,
+      url,
     });
     return { rate: rate(n, ms), cpuUs: ((cpuAtEnd - cpuAtStart) * 1e6) / n };
   } catch (err) {
     throw new Error(`${err.message}; consumer output: ${consumer.output.slice(-1500)}`);
   } finally {
     await consumer.stop();
-    await deleteQueue(queue);
+    await deleteQueue(queue, url);
   }
 }
 

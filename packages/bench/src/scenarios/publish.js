@@ -7,7 +7,7 @@
 const os = require('node:os');
 const { randomUUID } = require('node:crypto');
 const { createApp } = require('@taskq/core');
-const { connect, deleteQueue, queueName } = require('../lib/broker');
+const { BROKER_URL, SOCKET, connect, deleteQueue, queueName } = require('../lib/broker');
 const { compareInRounds } = require('../lib/rounds');
 const { progress, record } = require('../lib/report');
 const { rate } = require('../lib/stats');
@@ -25,12 +25,13 @@ const shapes = (n) => [
  * Raw: an amqplib ConfirmChannel publishing `window` messages, then `waitForConfirms`. Each message
  * gets its own id, headers and encoded body, as a producer must — the same Celery protocol v2
  * headers and properties taskq sends (Celery 5.3's included, `mandatory` too), so both sides put
- * the same bytes on the wire.
+ * the same bytes on the wire. `url` and `queueOptions` default to the main broker and taskq's own
+ * declaration (the cluster scenario passes its node and a quorum queue's).
  */
-async function rawPublish(queue, count, window = WINDOW) {
-  const connection = await connect();
+async function rawPublish(queue, count, window = WINDOW, { url = BROKER_URL, queueOptions = { durable: true, maxPriority: 10 } } = {}) {
+  const connection = await connect(SOCKET, url);
   const channel = await connection.createConfirmChannel();
-  await channel.assertQueue(queue, { durable: true, maxPriority: 10 });
+  await channel.assertQueue(queue, queueOptions);
   const origin = `gen${process.pid}@${os.hostname()}`;
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -148,4 +149,4 @@ function quiet() {
   return { debug: nothing, info: nothing, warn: nothing, error: (message) => console.error(String(message)), isLevelEnabled: () => false };
 }
 
-module.exports = { publishScenario, taskqPublish, quiet, WINDOW };
+module.exports = { publishScenario, rawPublish, taskqPublish, quiet, WINDOW };
