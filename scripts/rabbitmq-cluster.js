@@ -85,7 +85,14 @@ function prepare() {
 }
 
 function ctl(node, args, { check = true } = {}) {
-  const result = spawnSync(join(BIN, 'rabbitmqctl'), ['-n', node.name, ...args], { env: env(node), encoding: 'utf8', timeout: 120_000 });
+  // From the cluster's directory: an Erlang VM that fails to start writes erl_crash.dump to its cwd.
+  const cwd = existsSync(ROOT) ? ROOT : undefined;
+  const result = spawnSync(join(BIN, 'rabbitmqctl'), ['-n', node.name, ...args], {
+    env: env(node),
+    encoding: 'utf8',
+    timeout: 120_000,
+    cwd,
+  });
   if (check && result.status !== 0) {
     throw new Error(`rabbitmqctl -n ${node.name} ${args.join(' ')} failed: ${(result.stderr || result.stdout).trim()}`);
   }

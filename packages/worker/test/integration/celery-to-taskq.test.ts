@@ -202,6 +202,26 @@ describeWithCelery('Celery → taskq', () => {
     }
   });
 
+  it('a Python send reaches a taskq quorum queue with priority bands (its lowest band) and the result comes back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskq-c2t-quorum-'));
+    try {
+      const queue = broker.queue(uniqueCeleryQueue('c2t-quorum'));
+      for (const band of ['p4-6', 'p7-9']) broker.queue(`${queue}.${band}`);
+      const exchange = broker.exchange(uniqueCeleryQueue('c2t-qx'));
+      writeFileSync(join(dir, `${queue}.yaml`), `queueType: quorum\nmaxPriority: 9\nexchange: ${exchange}\nroutingKey: ${queue}\n`);
+      await taskqWorker({ queue, config: dir });
+      // Celery 5.2 would declare the queue as classic (refused: it exists as quorum), so it sends without
+      // declaring, through the queue's exchange; its priority does not pick a band (it knows only the
+      // queue's own name, the lowest band's).
+      const [sent] = await python({
+        ops: [{ name: 'tasks.add', args: [20, 22], exchange, routing_key: queue, priority: 9, declare: false, get: true, timeout: 15 }],
+      });
+      expect(sent).toMatchObject({ state: 'SUCCESS', result: 42 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes results Python reads from Celery’s Redis backend', async () => {
     const { queue } = await taskqWorker({ resultBackend: REDIS_BACKEND_URL });
     const [ok, failed] = await python({
