@@ -107,7 +107,12 @@ export class TaskqApp {
 
   /** Which result backend this app uses and how long Redis keeps results (used by @taskq/worker). */
   get resultSettings(): ResultSettings {
-    return { backend: this.resultSetting, expiresSeconds: this.resultExpiresSeconds, logger: this.loggerValue };
+    return {
+      backend: this.resultSetting,
+      expiresSeconds: this.resultExpiresSeconds,
+      logger: this.loggerValue,
+      replyQueueType: this.router.config.defaults.queueType,
+    };
   }
 
   /** The broker URL with its password masked, for logs. */

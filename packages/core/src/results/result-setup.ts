@@ -18,6 +18,8 @@ export interface ResultSettings {
   /** Seconds a result stays in Redis (`resultExpires`). */
   readonly expiresSeconds: number;
   readonly logger: Logger;
+  /** The rpc reply queue's type: the app's default `queueType`. @defaultValue `'classic'` */
+  readonly replyQueueType?: 'classic' | 'quorum';
 }
 
 /**
@@ -33,7 +35,7 @@ export function openResultBackend(
 ): ResultBackend | undefined {
   switch (settings.backend.kind) {
     case 'rpc': {
-      const backend = new RpcResultBackend(() => transport.channels(), accept, settings.logger);
+      const backend = new RpcResultBackend(() => transport.channels(), accept, settings.logger, settings.replyQueueType);
       transport.onReconnect(() => backend.restart());
       return new HeldResultBackend(backend, hold);
     }

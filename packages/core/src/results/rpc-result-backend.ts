@@ -39,6 +39,8 @@ export class RpcResultBackend implements ResultBackend {
     /** Result messages are decoded only in these content types (never pickle). */
     private readonly accept: AcceptList,
     private readonly logger: Logger,
+    /** The reply queue's type: the app's default queue type (quorum on a cluster: see replyQueueOptions). */
+    private readonly replyQueueType: 'classic' | 'quorum' = 'classic',
   ) {}
 
   /** Make sure the reply queue exists and is consumed (idempotent; awaited before the first send). */
@@ -48,7 +50,7 @@ export class RpcResultBackend implements ResultBackend {
       const starting = this.connection().then(async (connection) => {
         const channel = await connection.createChannel();
         channel.on('error', (err: Error) => this.logger.error(`Result channel closed: ${err.message}`));
-        await channel.assertQueue(this.replyTo, replyQueueOptions(REPLY_QUEUE_EXPIRES_MS));
+        await channel.assertQueue(this.replyTo, replyQueueOptions(REPLY_QUEUE_EXPIRES_MS, this.replyQueueType));
         await channel.consume(this.replyTo, (message) => message && this.onMessage(message), { noAck: true });
         channel.on('close', () => {
           this.consuming = false;

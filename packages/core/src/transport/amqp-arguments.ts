@@ -62,10 +62,15 @@ export function toPublishOptions(message: EncodedMessage): Options.Publish {
 }
 
 /**
- * Arguments for a client's private rpc reply queue: transient, removed by the broker `expiresMs`
- * after its consumer is gone (not auto-delete, so it survives a reconnect).
+ * Arguments for a client's private rpc reply queue: removed by the broker `expiresMs` after its
+ * consumer is gone (not auto-delete, so it survives a reconnect). Transient on one node, or — for
+ * an app whose queues are quorum queues — a quorum queue, so results published while the client
+ * moves to another cluster node are kept.
  */
-export function replyQueueOptions(expiresMs: number): Options.AssertQueue {
+export function replyQueueOptions(expiresMs: number, queueType: 'classic' | 'quorum' = 'classic'): Options.AssertQueue {
+  if (queueType === 'quorum') {
+    return { durable: true, autoDelete: false, exclusive: false, arguments: { 'x-expires': expiresMs, 'x-queue-type': 'quorum' } };
+  }
   return { durable: false, autoDelete: false, exclusive: false, arguments: { 'x-expires': expiresMs } };
 }
 

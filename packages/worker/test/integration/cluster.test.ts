@@ -159,6 +159,53 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
     }
   }, 180_000);
 
+  it("rpc results survive the death of the caller's node: the reply queue is a quorum queue too", async () => {
+    const queue = queueName('cluster-rpc');
+    const dead = queueName('cluster-rpc-dead');
+    const routes = { '_defaults.yaml': 'queueType: quorum\n', 'q.yaml': `queue: ${queue}\ntasks: [rpc.*]\n` };
+    const dir = mkdtempSync(join(tmpdir(), 'taskq-cluster-rpc-'));
+    for (const [file, text] of Object.entries(routes)) writeFileSync(join(dir, file), text);
+    // The caller on node 1 (its reply queue is declared there), the worker on node 2. The caller
+    // reconnects only 5 s after losing node 1, so the result is published while it is away: a
+    // transient classic reply queue died with node 1 and the result would be unroutable, lost.
+    const caller = createApp({
+      brokerUrl: clusterUrls(1),
+      logger: silentLogger,
+      config: dir,
+      deadLetterQueue: dead,
+      resultBackend: 'rpc://',
+      reconnect: { initialDelayMs: 5000 },
+    });
+    const consumer = createApp({
+      brokerUrl: clusterUrls(2),
+      logger: silentLogger,
+      config: dir,
+      deadLetterQueue: dead,
+      resultBackend: 'rpc://',
+    });
+    cleanups.push(async () => {
+      await caller.close();
+      await consumer.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    let started = false;
+    consumer.task('rpc.slow', async (n: number) => {
+      started = true;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      return n * 2;
+    });
+    await start(consumer, queue, 2);
+    // (The caller's reply queue goes by itself: x-expires, 10 min after its consumer left.)
+    const result = await caller.sendTask('rpc.slow', [21], { queue });
+    await eventually(() => started, 'the task to start');
+    killNodeNow(1); // the caller's node dies while the task runs; the caller moves to node 2
+    try {
+      await expect(result.get({ timeout: 30_000 })).resolves.toBe(42);
+    } finally {
+      await restartNode(1);
+    }
+  }, 180_000);
+
   it('beat on quorum queues: its state survives the death of the node leading the state queue', async () => {
     const queue = queueName('cluster-beat');
     const dead = queueName('cluster-beat-dead');

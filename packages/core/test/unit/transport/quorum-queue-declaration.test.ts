@@ -1,7 +1,7 @@
 import type { Channel } from 'amqplib';
 import { silentLogger } from '../../../src';
 import type { QueueDeclaration } from '../../../src/routing';
-import { toAssertQueueOptions } from '../../../src/transport';
+import { replyQueueOptions, toAssertQueueOptions } from '../../../src/transport';
 import type { ChannelSource } from '../../../src/transport/channel-source';
 import { Topology } from '../../../src/transport/topology';
 import { bandRouter as router, routerFor } from '../routing/band-fixtures';
@@ -90,5 +90,22 @@ describe('Topology: the dead-letter queue of quorum queues', () => {
       'check orders.p4-6',
       'declare orders.p4-6 quorum',
     ]);
+  });
+});
+
+describe('replyQueueOptions', () => {
+  it('makes the rpc reply queue a quorum queue for an app of quorum queues (durable, expiring), else transient', () => {
+    expect(replyQueueOptions(600_000, 'quorum')).toEqual({
+      durable: true,
+      autoDelete: false,
+      exclusive: false,
+      arguments: { 'x-expires': 600_000, 'x-queue-type': 'quorum' },
+    });
+    expect(replyQueueOptions(600_000)).toEqual({
+      durable: false,
+      autoDelete: false,
+      exclusive: false,
+      arguments: { 'x-expires': 600_000 },
+    });
   });
 });
