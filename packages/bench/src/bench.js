@@ -105,9 +105,26 @@ ${table()}
 `;
 }
 
+/**
+ * The local cluster's idle nodes take CPU (seen: raw amqplib's own CPU per message doubled on 2
+ * cores), which skews every other scenario: say so before they run.
+ */
+async function warnIfClusterRuns(only) {
+  if (only.length > 0 && only.every((name) => name === 'cluster')) return;
+  const { portOpen } = require(path.join(ROOT, 'scripts', 'rabbitmq-cluster.js'));
+  const up = (await Promise.all([5681, 5682, 5683].map(portOpen))).filter(Boolean).length;
+  if (up > 0) {
+    progress(
+      `WARNING: ${up} node(s) of the local cluster (pnpm cluster) are running and take CPU from the other scenarios; ` +
+        'stop them (pnpm cluster stop) for comparable figures — the cluster scenario starts them itself.',
+    );
+  }
+}
+
 async function main() {
   const began = Date.now();
   const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+  await warnIfClusterRuns(only);
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     if (only.length && !only.includes(name)) continue;
     try {
