@@ -2,7 +2,7 @@ import * as amqp from 'amqplib';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, every, silentLogger, type TaskqApp } from '@taskq/core';
+import { type AppOptions, createApp, every, silentLogger, type TaskqApp } from '@taskq/core';
 import { Beat, Worker } from '../../src';
 import { uniqueName } from '../../../../test/support/broker';
 import {
@@ -45,7 +45,7 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
   }
 
   /** An app on the cluster (nodes from `first` round) over a routing directory holding `files`. */
-  function appWith(first: 1 | 2 | 3, files: Record<string, string>, dead: string): TaskqApp {
+  function appWith(first: 1 | 2 | 3, files: Record<string, string>, dead: string, options: AppOptions = {}): TaskqApp {
     const dir = mkdtempSync(join(tmpdir(), 'taskq-cluster-'));
     for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
     const app = createApp({
@@ -54,6 +54,7 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
       config: dir,
       deadLetterQueue: dead,
       resultBackend: 'disabled',
+      ...options,
     });
     cleanups.push(async () => {
       await app.close();
@@ -163,31 +164,11 @@ describeCluster('taskq on a 3-node RabbitMQ cluster', () => {
     const queue = queueName('cluster-rpc');
     const dead = queueName('cluster-rpc-dead');
     const routes = { '_defaults.yaml': 'queueType: quorum\n', 'q.yaml': `queue: ${queue}\ntasks: [rpc.*]\n` };
-    const dir = mkdtempSync(join(tmpdir(), 'taskq-cluster-rpc-'));
-    for (const [file, text] of Object.entries(routes)) writeFileSync(join(dir, file), text);
     // The caller on node 1 (its reply queue is declared there), the worker on node 2. The caller
     // reconnects only 5 s after losing node 1, so the result is published while it is away: a
     // transient classic reply queue died with node 1 and the result would be unroutable, lost.
-    const caller = createApp({
-      brokerUrl: clusterUrls(1),
-      logger: silentLogger,
-      config: dir,
-      deadLetterQueue: dead,
-      resultBackend: 'rpc://',
-      reconnect: { initialDelayMs: 5000 },
-    });
-    const consumer = createApp({
-      brokerUrl: clusterUrls(2),
-      logger: silentLogger,
-      config: dir,
-      deadLetterQueue: dead,
-      resultBackend: 'rpc://',
-    });
-    cleanups.push(async () => {
-      await caller.close();
-      await consumer.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const caller = appWith(1, routes, dead, { resultBackend: 'rpc://', reconnect: { initialDelayMs: 5000 } });
+    const consumer = appWith(2, routes, dead, { resultBackend: 'rpc://' });
     let started = false;
     consumer.task('rpc.slow', async (n: number) => {
       started = true;
