@@ -332,7 +332,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /**
    * Before a redelivered task runs alone it may kill this process in its first tick, so: nothing
-   * more is delivered while it runs (the consumers are paused); deliveries already here and not started are handed
+   * more is delivered while it runs (prefetch 1 on classic queues, the consumers paused on quorum ones); deliveries already here and not started are handed
    * back (copies confirmed in their queues, counts unchanged, then acked), so its crash cannot count
    * against them; and a round trip on the channel (the broker handles a channel's frames in order)
    * proves those acks, and the acks and rpc replies of the tasks before it, reached the broker.
@@ -346,10 +346,19 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   private async prepareSolo(queue: string, settler: ChannelSettler): Promise<void> {
-    const consumer = this.consumer;
-    // Its channel is gone (and the delivery with it): the broker hands it out again.
-    if (!consumer?.isOpen || consumer.settler !== settler) throw new TaskqError('CLOSED', 'The consuming channel closed.');
-    await consumer.pause(); // every delivery sent before the pause has arrived
+    if (this.quorumQueues.size === 0) {
+      // Classic queues: a channel-wide prefetch of 1 (RabbitMQ applies a new per-consumer limit only
+      // to consumers created after it), then a round trip: every delivery sent before it has arrived.
+      await settler.channel.prefetch(1, true);
+      await settler.channel.checkQueue(queue);
+    } else {
+      // Quorum queues refuse a channel-wide prefetch (the broker closes the connection): cancel the
+      // consumers instead; every delivery sent before the cancel-ok has arrived.
+      const consumer = this.consumer;
+      // Its channel is gone (and the delivery with it): the broker hands it out again.
+      if (!consumer?.isOpen || consumer.settler !== settler) throw new TaskqError('CLOSED', 'The consuming channel closed.');
+      await consumer.pause();
+    }
     const mine = this.waiting.filter((delivery) => delivery.settler === settler);
     this.waiting = this.waiting.filter((delivery) => delivery.settler !== settler);
     for (const delivery of mine) {
@@ -387,8 +396,13 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.inFlight--;
     if (alone) {
       this.soloRunning = false;
-      // Deliveries resume (a closed channel's next generation consumes by itself).
-      if (this.consumer?.settler === settler) this.consumer.resume().catch(() => undefined);
+      // Deliveries resume (a closed channel's next generation sets its own prefetch and consumes by itself).
+      if (this.quorumQueues.size === 0) {
+        // One queue: per-consumer prefetch, no channel-wide limit; several: the shared window.
+        settler.channel.prefetch(this.consumed.length > 1 ? this.prefetch : 0, true).catch(() => undefined);
+      } else if (this.consumer?.settler === settler) {
+        this.consumer.resume().catch(() => undefined);
+      }
     }
     this.startWaiting();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
