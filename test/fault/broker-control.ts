@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import * as net from 'node:net';
+
+/** The cluster script's port check (scripts/rabbitmq-cluster.js). */
+const { portOpen } = require('../../scripts/rabbitmq-cluster.js') as { portOpen: (port: number) => Promise<boolean> };
 
 const run = promisify(execFile);
 
@@ -26,17 +28,6 @@ export const rabbitmq = {
     });
   },
 };
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,6 +3,7 @@ import { TaskqError } from '../errors';
 import type { EventLoopHold } from '../event-loop-hold';
 import type { Logger } from '../logger';
 import type { AcceptList, SerializerRegistry } from '../serialization';
+import type { QueueType } from '../routing';
 import type { Transport } from '../transport';
 import { HeldResultBackend } from './held-result-backend';
 import { createRedisResultBackend } from './redis-result-backend';
@@ -19,7 +20,7 @@ export interface ResultSettings {
   readonly expiresSeconds: number;
   readonly logger: Logger;
   /** The rpc reply queue's type: the app's default `queueType`. @defaultValue `'classic'` */
-  readonly replyQueueType?: 'classic' | 'quorum';
+  readonly replyQueueType?: QueueType;
 }
 
 /**

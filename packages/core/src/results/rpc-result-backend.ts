@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { parseResultMeta, READY_STATES, type ResultMeta } from '../protocol';
 import type { AcceptList } from '../serialization';
 import { replyQueueOptions } from '../transport';
+import type { QueueType } from '../routing';
 import type { ResultBackend } from './result-backend';
 
 /**
@@ -40,7 +41,7 @@ export class RpcResultBackend implements ResultBackend {
     private readonly accept: AcceptList,
     private readonly logger: Logger,
     /** The reply queue's type: the app's default queue type (quorum on a cluster: see replyQueueOptions). */
-    private readonly replyQueueType: 'classic' | 'quorum' = 'classic',
+    private readonly replyQueueType: QueueType = 'classic',
   ) {}
 
   /** Make sure the reply queue exists and is consumed (idempotent; awaited before the first send). */

@@ -1,6 +1,6 @@
 import type { MessageProperties, Options } from 'amqplib';
 import type { EncodedMessage } from '../protocol';
-import type { QueueDeclaration } from '../routing';
+import type { QueueDeclaration, QueueType } from '../routing';
 
 /**
  * The one place where taskq's options become AMQP arguments and properties
@@ -67,7 +67,7 @@ export function toPublishOptions(message: EncodedMessage): Options.Publish {
  * an app whose queues are quorum queues — a quorum queue, so results published while the client
  * moves to another cluster node are kept.
  */
-export function replyQueueOptions(expiresMs: number, queueType: 'classic' | 'quorum' = 'classic'): Options.AssertQueue {
+export function replyQueueOptions(expiresMs: number, queueType: QueueType = 'classic'): Options.AssertQueue {
   if (queueType === 'quorum') {
     return { durable: true, autoDelete: false, exclusive: false, arguments: { 'x-expires': expiresMs, 'x-queue-type': 'quorum' } };
   }

@@ -9,6 +9,8 @@
  * This module is pure: names, routing keys and bindings. `delayed-delivery.ts` declares them.
  */
 
+import type { QueueType } from '../routing';
+
 /** Number of levels: the longest delay is 2^28 − 1 s ≈ 8.5 years (as Celery's native delayed delivery). */
 export const DELAY_LEVELS = 28;
 
@@ -25,7 +27,7 @@ export const DELIVERY_EXCHANGE = 'taskq.delay.deliver';
  * separate ladders with their own names; both end in the one delivery exchange. A delayed message
  * takes the ladder of its target queue's type.
  */
-export type LadderKind = 'classic' | 'quorum';
+export type LadderKind = QueueType;
 
 /** Exchange and queue name of one level (they share it): `taskq.delay.L5`, `taskq.delay.q.L5`. */
 export function levelName(level: number, kind: LadderKind = 'classic'): string {
